@@ -1,0 +1,45 @@
+# CSC Smart Services portal. `make help` lists the targets.
+SHELL := /bin/bash
+GO    ?= go
+SUDO  := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+AXE_CORE_JS := $(CURDIR)/.ci/node_modules/axe-core/axe.min.js
+
+.DEFAULT_GOAL := help
+.PHONY: help run test bench lint assets system-deps test-deps
+
+help: ## list the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+run: ## set everything up (PostgreSQL, Redis, migrations, demo data) and serve http://127.0.0.1:8080
+	$(GO) run ./cmd/portal dev
+
+test: system-deps test-deps ## install what the tests need, then run every test (race detector, real servers, Chromium)
+	AXE_CORE_JS=$(AXE_CORE_JS) $(GO) test -race -count=1 -timeout 20m ./...
+
+bench: system-deps ## measure the portal against bare Fiber, pgbench and redis-benchmark in one run
+	$(GO) run ./cmd/bench
+
+lint: ## gofmt and go vet
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+assets: ## rebuild the CSS, fonts and icon sprite from Bootstrap Italia (needs npm; outputs are committed)
+	npm ci --prefix assets/build --no-audit --no-fund
+	node assets/build/build.mjs
+
+# PostgreSQL, Redis and Chromium from Debian's packages, installed only when missing.
+system-deps:
+	@missing=""; \
+	ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	command -v redis-server >/dev/null 2>&1 || missing="$$missing redis-server"; \
+	command -v redis-benchmark >/dev/null 2>&1 || missing="$$missing redis-tools"; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	command -v wrk >/dev/null 2>&1 || missing="$$missing wrk"; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
+# axe-core for the accessibility checks in browser tests.
+test-deps:
+	@[ -f $(AXE_CORE_JS) ] || npm ci --prefix .ci --no-audit --no-fund --loglevel=error

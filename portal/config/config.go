@@ -1,0 +1,235 @@
+// Package config reads the portal's configuration from environment variables and validates it once, at start,
+// with one clear message per bad value.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is everything the portal reads from its environment. The README's configuration table lists the same
+// variables; TestREADMEListsEveryVariable keeps the two in step.
+type Config struct {
+	ListenAddr      string        // LISTEN_ADDR
+	BaseURL         *url.URL      // BASE_URL: the public address, used for links in messages
+	DatabaseURL     string        // DATABASE_URL
+	DBMaxConns      int32         // DB_MAX_CONNS
+	RedisURL        string        // REDIS_URL (single server)
+	RedisAddrs      []string      // REDIS_ADDRS (Sentinel or Cluster)
+	RedisMasterName string        // REDIS_MASTER_NAME (Sentinel)
+	RedisPassword   string        // REDIS_PASSWORD (with REDIS_ADDRS)
+	RedisPrefix     string        // REDIS_PREFIX
+	SessionSecret   []byte        // SESSION_SECRET
+	SessionIdle     time.Duration // SESSION_IDLE
+	SessionMax      time.Duration // SESSION_MAX
+	TrustedProxies  []string      // TRUSTED_PROXIES
+	BodyLimit       int           // BODY_LIMIT
+	FormRateLimit   int           // FORM_RATE_LIMIT: state-changing requests per minute per client address
+	ShutdownDrain   time.Duration // SHUTDOWN_DRAIN
+	ShutdownTimeout time.Duration // SHUTDOWN_TIMEOUT
+	MetricsAllow    []netip.Prefix
+	LogLevel        string // LOG_LEVEL
+	LogFormat       string // LOG_FORMAT
+}
+
+// Secure reports whether the portal is served over HTTPS (directly or behind a TLS-terminating proxy).
+func (c *Config) Secure() bool { return c.BaseURL.Scheme == "https" }
+
+// Variables lists every variable Load reads, for the README test and `portal config`.
+var Variables = []string{
+	"LISTEN_ADDR", "BASE_URL", "DATABASE_URL", "DB_MAX_CONNS", "REDIS_URL", "REDIS_ADDRS", "REDIS_MASTER_NAME",
+	"REDIS_PASSWORD", "REDIS_PREFIX", "SESSION_SECRET", "SESSION_IDLE", "SESSION_MAX", "TRUSTED_PROXIES", "BODY_LIMIT",
+	"FORM_RATE_LIMIT", "SHUTDOWN_DRAIN", "SHUTDOWN_TIMEOUT", "METRICS_ALLOW", "LOG_LEVEL", "LOG_FORMAT",
+}
+
+// Load reads the configuration from getenv (os.Getenv when nil). The error lists every bad value, one per line.
+func Load(getenv func(string) string) (*Config, error) {
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	p := parser{getenv: getenv}
+	c := &Config{
+		ListenAddr:      p.str("LISTEN_ADDR", "127.0.0.1:8080"),
+		DatabaseURL:     p.str("DATABASE_URL", ""),
+		DBMaxConns:      int32(p.integer("DB_MAX_CONNS", 20, 1, 1000)),
+		RedisURL:        p.str("REDIS_URL", ""),
+		RedisAddrs:      p.list("REDIS_ADDRS"),
+		RedisMasterName: p.str("REDIS_MASTER_NAME", ""),
+		RedisPassword:   p.str("REDIS_PASSWORD", ""),
+		RedisPrefix:     p.str("REDIS_PREFIX", "csc:"),
+		SessionIdle:     p.duration("SESSION_IDLE", 30*time.Minute),
+		SessionMax:      p.duration("SESSION_MAX", 12*time.Hour),
+		TrustedProxies:  p.list("TRUSTED_PROXIES"),
+		BodyLimit:       p.size("BODY_LIMIT", 1<<20),
+		FormRateLimit:   p.integer("FORM_RATE_LIMIT", 60, 1, 100000),
+		ShutdownDrain:   p.duration("SHUTDOWN_DRAIN", 5*time.Second),
+		ShutdownTimeout: p.duration("SHUTDOWN_TIMEOUT", 25*time.Second),
+		LogLevel:        p.oneOf("LOG_LEVEL", "info", "debug", "info", "warn", "error"),
+		LogFormat:       p.oneOf("LOG_FORMAT", "json", "json", "text"),
+	}
+	c.BaseURL = p.baseURL("BASE_URL", "http://"+c.ListenAddr)
+	c.MetricsAllow = p.prefixes("METRICS_ALLOW", "127.0.0.0/8,::1/128")
+
+	if _, _, err := net.SplitHostPort(c.ListenAddr); err != nil {
+		p.bad("LISTEN_ADDR", "must be host:port, e.g. 127.0.0.1:8080")
+	}
+	if c.DatabaseURL == "" {
+		p.bad("DATABASE_URL", "is required, e.g. postgres://portal@127.0.0.1:5432/portal (make run sets it)")
+	} else if u, err := url.Parse(c.DatabaseURL); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+		p.bad("DATABASE_URL", "must be a postgres:// URL")
+	}
+	switch {
+	case c.RedisURL == "" && len(c.RedisAddrs) == 0:
+		p.bad("REDIS_URL", "is required (or REDIS_ADDRS for Sentinel/Cluster), e.g. redis://127.0.0.1:6379/0")
+	case c.RedisURL != "" && len(c.RedisAddrs) > 0:
+		p.bad("REDIS_ADDRS", "set either REDIS_URL or REDIS_ADDRS, not both")
+	case c.RedisURL != "":
+		if u, err := url.Parse(c.RedisURL); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") {
+			p.bad("REDIS_URL", "must be a redis:// or rediss:// URL")
+		}
+	}
+	for _, a := range c.RedisAddrs {
+		if _, _, err := net.SplitHostPort(a); err != nil {
+			p.bad("REDIS_ADDRS", fmt.Sprintf("%q is not host:port", a))
+		}
+	}
+	secret := getenv("SESSION_SECRET")
+	if len(secret) < 32 {
+		p.bad("SESSION_SECRET", "must be at least 32 characters of random text (e.g. openssl rand -hex 32)")
+	}
+	c.SessionSecret = []byte(secret)
+	if c.SessionIdle > c.SessionMax {
+		p.bad("SESSION_IDLE", "must not exceed SESSION_MAX")
+	}
+	for _, tp := range c.TrustedProxies {
+		if _, err := netip.ParsePrefix(tp); err != nil {
+			if _, err := netip.ParseAddr(tp); err != nil {
+				p.bad("TRUSTED_PROXIES", fmt.Sprintf("%q is neither an IP address nor a CIDR range", tp))
+			}
+		}
+	}
+	if len(p.errs) > 0 {
+		return nil, errors.New("invalid configuration:\n  " + strings.Join(p.errs, "\n  "))
+	}
+	return c, nil
+}
+
+type parser struct {
+	getenv func(string) string
+	errs   []string
+}
+
+func (p *parser) bad(name, msg string) { p.errs = append(p.errs, name+" "+msg) }
+
+func (p *parser) str(name, def string) string {
+	if v := strings.TrimSpace(p.getenv(name)); v != "" {
+		return v
+	}
+	return def
+}
+
+func (p *parser) list(name string) []string {
+	var out []string
+	for _, s := range strings.Split(p.getenv(name), ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func (p *parser) integer(name string, def, lo, hi int) int {
+	v := strings.TrimSpace(p.getenv(name))
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lo || n > hi {
+		p.bad(name, fmt.Sprintf("must be a whole number from %d to %d, not %q", lo, hi, v))
+		return def
+	}
+	return n
+}
+
+func (p *parser) duration(name string, def time.Duration) time.Duration {
+	v := strings.TrimSpace(p.getenv(name))
+	if v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 {
+		p.bad(name, fmt.Sprintf("must be a duration such as 30s, 5m or 12h, not %q", v))
+		return def
+	}
+	return d
+}
+
+// size reads a byte size: a number with an optional KB/MB suffix (powers of 1024).
+func (p *parser) size(name string, def int) int {
+	v := strings.ToUpper(strings.TrimSpace(p.getenv(name)))
+	if v == "" {
+		return def
+	}
+	mult := 1
+	for suffix, m := range map[string]int{"KB": 1 << 10, "MB": 1 << 20, "K": 1 << 10, "M": 1 << 20} {
+		if strings.HasSuffix(v, suffix) {
+			v, mult = strings.TrimSpace(strings.TrimSuffix(v, suffix)), m
+			break
+		}
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n <= 0 || n > (1<<30)/mult {
+		p.bad(name, fmt.Sprintf("must be a size such as 512KB or 10MB, not %q", p.getenv(name)))
+		return def
+	}
+	return n * mult
+}
+
+func (p *parser) oneOf(name, def string, allowed ...string) string {
+	v := strings.ToLower(p.str(name, def))
+	for _, a := range allowed {
+		if v == a {
+			return v
+		}
+	}
+	p.bad(name, fmt.Sprintf("must be one of %s, not %q", strings.Join(allowed, ", "), v))
+	return def
+}
+
+func (p *parser) baseURL(name, def string) *url.URL {
+	v := p.str(name, def)
+	u, err := url.Parse(strings.TrimRight(v, "/"))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" {
+		p.bad(name, fmt.Sprintf("must be an absolute http(s) URL such as https://servizi.example.it, not %q", v))
+		u, _ = url.Parse("http://127.0.0.1:8080")
+	}
+	return u
+}
+
+func (p *parser) prefixes(name, def string) []netip.Prefix {
+	var out []netip.Prefix
+	for _, s := range strings.Split(p.str(name, def), ",") {
+		s = strings.TrimSpace(s)
+		if s == "" {
+			continue
+		}
+		pr, err := netip.ParsePrefix(s)
+		if err != nil {
+			if a, aerr := netip.ParseAddr(s); aerr == nil {
+				pr = netip.PrefixFrom(a, a.BitLen())
+			} else {
+				p.bad(name, fmt.Sprintf("%q is not a CIDR range", s))
+				continue
+			}
+		}
+		out = append(out, pr)
+	}
+	return out
+}

@@ -1,0 +1,53 @@
+package portal
+
+import (
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/comunitasocialecremasca/smartservices/forms"
+	"github.com/comunitasocialecremasca/smartservices/portal/storage"
+	"github.com/comunitasocialecremasca/smartservices/portal/views"
+)
+
+// callView is a call with its state at render time, for the call-status partial.
+type callView struct {
+	storage.Call
+	State string
+}
+
+func (s *Server) showMeasuresPage(c *fiber.Ctx) error {
+	calls, err := s.DB.LatestCalls(c.UserContext())
+	if err != nil {
+		return err
+	}
+	list := make([]map[string]any, 0, len(forms.Measures))
+	for _, m := range forms.Measures {
+		list = append(list, map[string]any{"Measure": m, "Call": s.callView(calls, m.Code)})
+	}
+	z := s.localizer(c)
+	return s.render(c, fiber.StatusOK, "measures", z.T("page.measures.title"), []views.Crumb{s.home(c)},
+		map[string]any{"Measures": list})
+}
+
+func (s *Server) showMeasurePage(c *fiber.Ctx) error {
+	m, ok := forms.MeasureBySlug(c.Params("slug"))
+	if !ok {
+		return errNotFound(nil)
+	}
+	calls, err := s.DB.LatestCalls(c.UserContext())
+	if err != nil {
+		return err
+	}
+	z := s.localizer(c)
+	crumbs := []views.Crumb{s.home(c), {Title: z.T("page.measures.title"), URL: "/misure"}}
+	return s.render(c, fiber.StatusOK, "measure", z.T("measure."+m.Msg+".title"), crumbs,
+		map[string]any{"Measure": m, "Call": s.callView(calls, m.Code)})
+}
+
+// callView returns nil when the measure has no call, so templates can say so.
+func (s *Server) callView(calls map[string]storage.Call, code string) *callView {
+	call, ok := calls[code]
+	if !ok {
+		return nil
+	}
+	return &callView{Call: call, State: call.State(s.now())}
+}

@@ -1,0 +1,46 @@
+package storage
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Call is a yearly call (avviso) of a measure, with the window in which applications are accepted.
+type Call struct {
+	ID       int64     `db:"id"`
+	Measure  string    `db:"measure"`
+	Year     int       `db:"year"`
+	OpensAt  time.Time `db:"opens_at"`
+	ClosesAt time.Time `db:"closes_at"`
+}
+
+// State tells where now falls in the call's window.
+func (c Call) State(now time.Time) string {
+	switch {
+	case now.Before(c.OpensAt):
+		return "upcoming"
+	case now.Before(c.ClosesAt):
+		return "open"
+	default:
+		return "closed"
+	}
+}
+
+// LatestCalls returns the most recent call of each measure, keyed by measure code.
+func (db *DB) LatestCalls(ctx context.Context) (map[string]Call, error) {
+	rows, _ := db.Pool.Query(ctx, `
+		SELECT DISTINCT ON (measure) id, measure, year, opens_at, closes_at
+		FROM calls ORDER BY measure, year DESC`)
+	calls, err := pgx.CollectRows(rows, pgx.RowToStructByName[Call])
+	if err != nil {
+		return nil, fmt.Errorf("storage: latest calls: %w", err)
+	}
+	out := make(map[string]Call, len(calls))
+	for _, c := range calls {
+		out[c.Measure] = c
+	}
+	return out, nil
+}

@@ -1,0 +1,141 @@
+// Package views renders the portal's HTML pages: embedded html/template files, one template set per page and
+// language (layout + partials + the page), so same-named blocks never collide and `t` is bound to the language.
+package views
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	"html/template"
+	"io"
+	"io/fs"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/comunitasocialecremasca/smartservices/i18n"
+)
+
+//go:embed templates/*.html
+var templateFiles embed.FS
+
+// Page is the envelope every page template receives.
+type Page struct {
+	Lang       i18n.Language
+	Languages  []i18n.Language
+	Title      string  // the page's h1 and <title>
+	Path       string  // current path, where the language switcher returns
+	CSRF       string  // token for every form on the page
+	Crumbs     []Crumb // breadcrumb before the current page; empty on home
+	RequestID  string
+	Data       any
+	StatusCode int
+}
+
+// Crumb is one breadcrumb link.
+type Crumb struct{ Title, URL string }
+
+// Engine holds the parsed template sets.
+type Engine struct {
+	sets map[string]map[string]*template.Template // page → language code → set
+}
+
+// AssetURL maps a logical asset name to its checksum URL.
+type AssetURL func(name string) string
+
+const layoutPattern = "templates/_*.html"
+
+// New parses every page with the layout, once per language.
+func New(bundle *i18n.Bundle, asset AssetURL) (*Engine, error) {
+	pages, err := fs.Glob(templateFiles, "templates/*.html")
+	if err != nil {
+		return nil, err
+	}
+	e := &Engine{sets: map[string]map[string]*template.Template{}}
+	for _, p := range pages {
+		name := strings.TrimSuffix(strings.TrimPrefix(p, "templates/"), ".html")
+		if strings.HasPrefix(name, "_") {
+			continue
+		}
+		e.sets[name] = map[string]*template.Template{}
+		for _, lang := range i18n.Languages {
+			z := bundle.Localizer(lang.Code)
+			t, err := template.New("_layout.html").Funcs(funcs(z, asset)).ParseFS(templateFiles, layoutPattern, p)
+			if err != nil {
+				return nil, fmt.Errorf("views: parse %s: %w", name, err)
+			}
+			e.sets[name][lang.Code] = t
+		}
+	}
+	return e, nil
+}
+
+// Pages lists the page names, for tests.
+func (e *Engine) Pages() []string {
+	out := make([]string, 0, len(e.sets))
+	for k := range e.sets {
+		out = append(out, k)
+	}
+	return out
+}
+
+var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// Render executes a page into w. It renders into a buffer first so a template error never sends half a page.
+func (e *Engine) Render(w io.Writer, page string, p *Page) error {
+	set, ok := e.sets[page][p.Lang.Code]
+	if !ok {
+		return fmt.Errorf("views: no page %q for %q", page, p.Lang.Code)
+	}
+	if p.Languages == nil {
+		p.Languages = i18n.Languages
+	}
+	buf := bufPool.Get().(*bytes.Buffer)
+	defer func() { buf.Reset(); bufPool.Put(buf) }()
+	if err := set.ExecuteTemplate(buf, "_layout.html", p); err != nil {
+		return fmt.Errorf("views: render %s: %w", page, err)
+	}
+	_, err := w.Write(buf.Bytes())
+	return err
+}
+
+func funcs(z *i18n.Localizer, asset AssetURL) template.FuncMap {
+	return template.FuncMap{
+		"t": func(id string, kv ...any) string {
+			if len(kv) == 0 {
+				return z.T(id)
+			}
+			return z.T(id, pairs(kv))
+		},
+		"n":        func(id string, count int) string { return z.N(id, count) },
+		"date":     z.Date,
+		"datetime": z.DateTime,
+		"weekday":  func(d int) string { return z.T(fmt.Sprintf("date.weekday.%d", d)) },
+		"asset":    asset,
+		// paras splits a message into paragraphs at blank lines; lines splits a list message at line ends.
+		"paras": func(s string) []string { return split(s, "\n\n") },
+		"lines": func(s string) []string { return split(s, "\n") },
+		"now":   time.Now,
+	}
+}
+
+// pairs turns "Key", value, "Key2", value2 into a map for message templates.
+func pairs(kv []any) map[string]any {
+	m := make(map[string]any, len(kv)/2)
+	for i := 0; i+1 < len(kv); i += 2 {
+		if k, ok := kv[i].(string); ok {
+			m[k] = kv[i+1]
+		}
+	}
+	return m
+}
+
+func split(s, sep string) []string {
+	var out []string
+	for _, part := range strings.Split(s, sep) {
+		if part = strings.TrimSpace(part); part != "" {
+			out = append(out, part)
+		}
+	}
+	return out
+}
