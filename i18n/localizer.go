@@ -33,8 +33,8 @@ type Localizer struct {
 
 func newLocalizer(b *goi18n.Bundle, lang Language) *Localizer {
 	return &Localizer{
-		Lang:    lang,
-		l:       goi18n.NewLocalizer(b, lang.Code, Source),
+		Lang: lang,
+		l:    goi18n.NewLocalizer(b, lang.Code, Source),
 		// Latin digits in every language: dates, codes and amounts on Italian documents use them, and mixing
 		// digit systems on one page (as Arabic-Indic counts next to Latin dates would) confuses readers.
 		printer: message.NewPrinter(language.MustParse(lang.Code + "-u-nu-latn")),

@@ -1,0 +1,190 @@
+package portal_test
+
+import (
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/comunitasocialecremasca/smartservices/i18n"
+	"github.com/comunitasocialecremasca/smartservices/portal"
+	"github.com/comunitasocialecremasca/smartservices/portal/config"
+	"github.com/comunitasocialecremasca/smartservices/portal/internal/testenv"
+	"github.com/comunitasocialecremasca/smartservices/portal/storage"
+)
+
+func TestMain(m *testing.M) { os.Exit(testenv.Main(m)) }
+
+var bundle = func() *i18n.Bundle {
+	b, err := i18n.New()
+	if err != nil {
+		panic(err)
+	}
+	return b
+}()
+
+// env is one portal under test with the servers and data it uses.
+type env struct {
+	srv     *portal.Server
+	servers testenv.Servers
+	db      *storage.DB
+	prefix  string
+}
+
+type option func(vars map[string]string, d *portal.Deps)
+
+func withVar(k, v string) option { return func(m map[string]string, _ *portal.Deps) { m[k] = v } }
+
+func withNow(f func() time.Time) option {
+	return func(_ map[string]string, d *portal.Deps) { d.Now = f }
+}
+
+// newEnv builds a portal on the package's shared servers with a database and Redis prefix of the test's own.
+func newEnv(t *testing.T, opts ...option) *env {
+	t.Helper()
+	return newEnvOn(t, testenv.Shared(t), opts...)
+}
+
+func newEnvOn(t *testing.T, servers testenv.Servers, opts ...option) *env {
+	t.Helper()
+	rdb, prefix := servers.RedisClient(t)
+	vars := map[string]string{
+		"DATABASE_URL":   servers.DatabaseURL(t),
+		"REDIS_URL":      servers.Redis.URL(),
+		"REDIS_PREFIX":   prefix,
+		"SESSION_SECRET": "test-secret-test-secret-test-secret-0123",
+	}
+	d := portal.Deps{Redis: rdb, I18n: bundle, Log: testenv.Logger(t), Registry: prometheus.NewRegistry()}
+	for _, o := range opts {
+		o(vars, &d)
+	}
+	cfg, err := config.Load(func(k string) string { return vars[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := storage.Open(t.Context(), cfg.DatabaseURL, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(db.Close)
+	d.Config, d.DB = cfg, db
+	srv, err := portal.New(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &env{srv: srv, servers: servers, db: db, prefix: prefix}
+}
+
+// listen serves the portal on a real loopback socket (for what app.Test cannot show: transport limits, draining)
+// and returns its base URL; the server stops at cleanup.
+func (e *env) listen(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- e.srv.Serve(ln) }()
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		e.srv.Shutdown(ctx, 0) //nolint:errcheck // may be shut down by the test already
+		<-done
+	})
+	return "http://" + ln.Addr().String()
+}
+
+// client drives a portal through app.Test like a browser: it keeps cookies and can follow redirects by hand.
+type client struct {
+	t       *testing.T
+	srv     *portal.Server
+	jar     *cookiejar.Jar
+	headers map[string]string
+}
+
+func (e *env) client(t *testing.T) *client {
+	jar, _ := cookiejar.New(nil)
+	return &client{t: t, srv: e.srv, jar: jar, headers: map[string]string{}}
+}
+
+var base, _ = url.Parse("http://127.0.0.1:8080/")
+
+// do sends a request and returns the response with its body read.
+func (c *client) do(method, path string, form url.Values) (*http.Response, string) {
+	c.t.Helper()
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req, _ := http.NewRequest(method, "http://127.0.0.1:8080"+path, body)
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	for k, v := range c.headers {
+		req.Header.Set(k, v)
+	}
+	for _, ck := range c.jar.Cookies(req.URL) {
+		req.AddCookie(ck)
+	}
+	return c.send(req)
+}
+
+func (c *client) send(req *http.Request) (*http.Response, string) {
+	c.t.Helper()
+	resp, err := c.srv.App().Test(req, 30_000)
+	if err != nil {
+		c.t.Fatalf("%s %s: %v", req.Method, req.URL.Path, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	c.jar.SetCookies(base, resp.Cookies())
+	return resp, string(b)
+}
+
+func (c *client) get(path string) (*http.Response, string) { return c.do("GET", path, nil) }
+
+func (c *client) cookie(name string) string {
+	for _, ck := range c.jar.Cookies(base) {
+		if ck.Name == name {
+			return ck.Value
+		}
+	}
+	return ""
+}
+
+var csrfRe = regexp.MustCompile(`name="_csrf" value="([^"]+)"`)
+
+// csrf returns the form token of a rendered page.
+func csrf(t *testing.T, page string) string {
+	t.Helper()
+	m := csrfRe.FindStringSubmatch(page)
+	if m == nil {
+		t.Fatal("no CSRF token in page")
+	}
+	return m[1]
+}
+
+func wantStatus(t *testing.T, resp *http.Response, want int) {
+	t.Helper()
+	if resp.StatusCode != want {
+		t.Fatalf("%s %s: status %d, want %d", resp.Request.Method, resp.Request.URL.Path, resp.StatusCode, want)
+	}
+}
+
+func wantContains(t *testing.T, body string, wants ...string) {
+	t.Helper()
+	for _, w := range wants {
+		if !strings.Contains(body, w) {
+			t.Errorf("page lacks %q", w)
+		}
+	}
+}
