@@ -39,6 +39,7 @@ var shared struct {
 //
 //	func TestMain(m *testing.M) { os.Exit(testenv.Main(m)) }
 func Main(m *testing.M) int {
+	redis.SetLogger(quietRedis{}) // outage tests make go-redis log every failed dial
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	dir, err := os.MkdirTemp("", "portal-test-")
@@ -221,3 +222,7 @@ func WaitFor(t testing.TB, timeout time.Duration, what string, cond func() error
 		}
 	}
 }
+
+type quietRedis struct{}
+
+func (quietRedis) Printf(context.Context, string, ...any) {}

@@ -1,0 +1,111 @@
+package config
+
+import (
+	"os"
+	"strings"
+	"testing"
+	"time"
+)
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func valid() map[string]string {
+	return map[string]string{
+		"DATABASE_URL":   "postgres://portal@127.0.0.1:5432/portal",
+		"REDIS_URL":      "redis://127.0.0.1:6379/0",
+		"SESSION_SECRET": strings.Repeat("s", 32),
+	}
+}
+
+func TestDefaults(t *testing.T) {
+	c, err := Load(env(valid()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.ListenAddr != "127.0.0.1:8080" || c.SessionIdle != 30*time.Minute || c.SessionMax != 12*time.Hour ||
+		c.BodyLimit != 1<<20 || c.RedisPrefix != "csc:" || c.Secure() || c.BaseURL.String() != "http://127.0.0.1:8080" {
+		t.Errorf("unexpected defaults: %+v", c)
+	}
+	m := valid()
+	m["BASE_URL"] = "https://servizi.example.it/"
+	m["BODY_LIMIT"] = "10MB"
+	m["TRUSTED_PROXIES"] = "10.0.0.0/8, 192.168.1.1"
+	c, err = Load(env(m))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.Secure() || c.BodyLimit != 10<<20 || len(c.TrustedProxies) != 2 || c.BaseURL.String() != "https://servizi.example.it" {
+		t.Errorf("unexpected: %+v", c)
+	}
+}
+
+// Every bad value gets its own clear message, and all of them are reported at once.
+func TestInvalidValues(t *testing.T) {
+	cases := []struct{ name, value, want string }{
+		{"LISTEN_ADDR", "8080", "LISTEN_ADDR must be host:port"},
+		{"BASE_URL", "servizi.example.it", "BASE_URL must be an absolute http(s) URL"},
+		{"DATABASE_URL", "mysql://x", "DATABASE_URL must be a postgres:// URL"},
+		{"DB_MAX_CONNS", "0", "DB_MAX_CONNS must be a whole number from 1 to 1000"},
+		{"REDIS_URL", "http://x", "REDIS_URL must be a redis://"},
+		{"SESSION_SECRET", "short", "SESSION_SECRET must be at least 32 characters"},
+		{"SESSION_IDLE", "forever", "SESSION_IDLE must be a duration"},
+		{"SESSION_IDLE", "13h", "SESSION_IDLE must not exceed SESSION_MAX"},
+		{"SESSION_MAX", "-1h", "SESSION_MAX must be a duration"},
+		{"TRUSTED_PROXIES", "proxy.local", "TRUSTED_PROXIES \"proxy.local\" is neither"},
+		{"BODY_LIMIT", "lots", "BODY_LIMIT must be a size"},
+		{"BODY_LIMIT", "0", "BODY_LIMIT must be a size"},
+		{"FORM_RATE_LIMIT", "1.5", "FORM_RATE_LIMIT must be a whole number"},
+		{"SHUTDOWN_DRAIN", "5", "SHUTDOWN_DRAIN must be a duration"},
+		{"METRICS_ALLOW", "everyone", "METRICS_ALLOW \"everyone\" is not a CIDR range"},
+		{"LOG_LEVEL", "verbose", "LOG_LEVEL must be one of debug, info, warn, error"},
+		{"LOG_FORMAT", "xml", "LOG_FORMAT must be one of json, text"},
+		{"REDIS_ADDRS", "a:1,b", "REDIS_ADDRS set either REDIS_URL or REDIS_ADDRS"},
+	}
+	for _, c := range cases {
+		t.Run(c.name+"="+c.value, func(t *testing.T) {
+			m := valid()
+			m[c.name] = c.value
+			_, err := Load(env(m))
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("got %v, want an error containing %q", err, c.want)
+			}
+		})
+	}
+	_, err := Load(env(map[string]string{}))
+	if err == nil {
+		t.Fatal("empty environment accepted")
+	}
+	for _, want := range []string{"DATABASE_URL is required", "REDIS_URL is required", "SESSION_SECRET must"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("missing %q in:\n%v", want, err)
+		}
+	}
+}
+
+func TestSentinelOrClusterAddresses(t *testing.T) {
+	m := valid()
+	delete(m, "REDIS_URL")
+	m["REDIS_ADDRS"] = "10.0.0.1:26379, 10.0.0.2:26379"
+	m["REDIS_MASTER_NAME"] = "csc"
+	c, err := Load(env(m))
+	if err != nil || len(c.RedisAddrs) != 2 || c.RedisMasterName != "csc" {
+		t.Fatalf("%v %+v", err, c)
+	}
+	m["REDIS_ADDRS"] = "10.0.0.1"
+	if _, err := Load(env(m)); err == nil || !strings.Contains(err.Error(), "is not host:port") {
+		t.Errorf("bad address accepted: %v", err)
+	}
+}
+
+// The README's configuration table documents every variable the portal reads.
+func TestREADMEListsEveryVariable(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range Variables {
+		if !strings.Contains(string(readme), "| `"+v+"`") {
+			t.Errorf("README.md has no row for %s", v)
+		}
+	}
+}
