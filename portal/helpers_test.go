@@ -18,11 +18,18 @@ import (
 	"github.com/comunitasocialecremasca/smartservices/i18n"
 	"github.com/comunitasocialecremasca/smartservices/portal"
 	"github.com/comunitasocialecremasca/smartservices/portal/config"
+	"github.com/comunitasocialecremasca/smartservices/portal/internal/browsertest"
 	"github.com/comunitasocialecremasca/smartservices/portal/internal/testenv"
 	"github.com/comunitasocialecremasca/smartservices/portal/storage"
 )
 
-func TestMain(m *testing.M) { os.Exit(testenv.Main(m)) }
+var chromium browsertest.Shared
+
+func TestMain(m *testing.M) {
+	code := testenv.Main(m)
+	chromium.Close()
+	os.Exit(code)
+}
 
 var bundle = func() *i18n.Bundle {
 	b, err := i18n.New()

@@ -22,16 +22,18 @@ type measureCall struct {
 }
 
 func (s *Server) showHomePage(c *fiber.Ctx) error {
-	calls, err := s.DB.LatestCalls(c.UserContext())
-	if err != nil {
-		return err
-	}
-	var current []measureCall
-	for _, m := range forms.Measures {
-		if cv := s.callView(calls, m.Code); cv != nil && cv.State != "closed" {
-			current = append(current, measureCall{Measure: m, Call: cv})
+	return s.renderPublic(c, "/", func() (*pageSpec, error) {
+		calls, err := s.DB.LatestCalls(c.UserContext())
+		if err != nil {
+			return nil, err
 		}
-	}
-	return s.render(c, fiber.StatusOK, "home", s.localizer(c).T("page.home.title"), nil,
-		map[string]any{"Services": services, "Calls": current})
+		var current []measureCall
+		for _, m := range forms.Measures {
+			if cv := s.callView(calls, m.Code); cv != nil && cv.State != "closed" {
+				current = append(current, measureCall{Measure: m, Call: cv})
+			}
+		}
+		return &pageSpec{Name: "home", Title: s.localizer(c).T("page.home.title"),
+			Data: map[string]any{"Services": services, "Calls": current}}, nil
+	})
 }

@@ -9,8 +9,9 @@ import (
 // showLegalPage renders the accessibility statement, the privacy notice or the cookie notice.
 func (s *Server) showLegalPage(name string) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		z := s.localizer(c)
-		return s.render(c, fiber.StatusOK, "legal", z.T("page."+name+".title"), []views.Crumb{s.home(c)},
-			map[string]any{"Body": "page." + name + ".body"})
+		return s.renderPublic(c, c.Route().Path, func() (*pageSpec, error) {
+			return &pageSpec{Name: "legal", Title: s.localizer(c).T("page." + name + ".title"), Crumbs: []views.Crumb{s.home(c)},
+				Data: map[string]any{"Body": "page." + name + ".body"}}, nil
+		})
 	}
 }

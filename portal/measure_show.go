@@ -15,17 +15,18 @@ type callView struct {
 }
 
 func (s *Server) showMeasuresPage(c *fiber.Ctx) error {
-	calls, err := s.DB.LatestCalls(c.UserContext())
-	if err != nil {
-		return err
-	}
-	list := make([]map[string]any, 0, len(forms.Measures))
-	for _, m := range forms.Measures {
-		list = append(list, map[string]any{"Measure": m, "Call": s.callView(calls, m.Code)})
-	}
-	z := s.localizer(c)
-	return s.render(c, fiber.StatusOK, "measures", z.T("page.measures.title"), []views.Crumb{s.home(c)},
-		map[string]any{"Measures": list})
+	return s.renderPublic(c, "/misure", func() (*pageSpec, error) {
+		calls, err := s.DB.LatestCalls(c.UserContext())
+		if err != nil {
+			return nil, err
+		}
+		list := make([]map[string]any, 0, len(forms.Measures))
+		for _, m := range forms.Measures {
+			list = append(list, map[string]any{"Measure": m, "Call": s.callView(calls, m.Code)})
+		}
+		return &pageSpec{Name: "measures", Title: s.localizer(c).T("page.measures.title"), Crumbs: []views.Crumb{s.home(c)},
+			Data: map[string]any{"Measures": list}}, nil
+	})
 }
 
 func (s *Server) showMeasurePage(c *fiber.Ctx) error {
@@ -33,14 +34,16 @@ func (s *Server) showMeasurePage(c *fiber.Ctx) error {
 	if !ok {
 		return errNotFound(nil)
 	}
-	calls, err := s.DB.LatestCalls(c.UserContext())
-	if err != nil {
-		return err
-	}
-	z := s.localizer(c)
-	crumbs := []views.Crumb{s.home(c), {Title: z.T("page.measures.title"), URL: "/misure"}}
-	return s.render(c, fiber.StatusOK, "measure", z.T("measure."+m.Msg+".title"), crumbs,
-		map[string]any{"Measure": m, "Call": s.callView(calls, m.Code)})
+	return s.renderPublic(c, "/misure/"+m.Slug, func() (*pageSpec, error) {
+		calls, err := s.DB.LatestCalls(c.UserContext())
+		if err != nil {
+			return nil, err
+		}
+		z := s.localizer(c)
+		return &pageSpec{Name: "measure", Title: z.T("measure." + m.Msg + ".title"),
+			Crumbs: []views.Crumb{s.home(c), {Title: z.T("page.measures.title"), URL: "/misure"}},
+			Data:   map[string]any{"Measure": m, "Call": s.callView(calls, m.Code)}}, nil
+	})
 }
 
 // callView returns nil when the measure has no call, so templates can say so.

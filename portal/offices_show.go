@@ -7,15 +7,17 @@ import (
 )
 
 func (s *Server) showOfficesPage(c *fiber.Ctx) error {
-	ctx := c.UserContext()
-	offices, err := s.DB.Offices(ctx)
-	if err != nil {
-		return err
-	}
-	subAmbiti, err := s.DB.SubAmbiti(ctx)
-	if err != nil {
-		return err
-	}
-	return s.render(c, fiber.StatusOK, "offices", s.localizer(c).T("page.offices.title"), []views.Crumb{s.home(c)},
-		map[string]any{"Offices": offices, "SubAmbiti": subAmbiti})
+	return s.renderPublic(c, "/sedi", func() (*pageSpec, error) {
+		ctx := c.UserContext()
+		offices, err := s.DB.Offices(ctx)
+		if err != nil {
+			return nil, err
+		}
+		subAmbiti, err := s.DB.SubAmbiti(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return &pageSpec{Name: "offices", Title: s.localizer(c).T("page.offices.title"), Crumbs: []views.Crumb{s.home(c)},
+			Data: map[string]any{"Offices": offices, "SubAmbiti": subAmbiti}}, nil
+	})
 }

@@ -2,6 +2,7 @@ package portal
 
 import (
 	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/compress"
 	"github.com/gofiber/fiber/v2/middleware/helmet"
 	"github.com/gofiber/fiber/v2/middleware/recover"
 	"github.com/gofiber/fiber/v2/middleware/requestid"
@@ -34,7 +35,7 @@ func (s *Server) routes() {
 	app.Get("/favicon.ico", s.redirectFavicon)
 
 	// Pages: session, language, CSRF on every state-changing request, rate limit on those too.
-	web := app.Group("", s.timeout, s.sessionMiddleware, s.languageMiddleware, s.csrfMiddleware, s.formRateLimit)
+	web := app.Group("", compress.New(compress.Config{Level: compress.LevelBestSpeed}), s.timeout, s.sessionMiddleware, s.languageMiddleware, s.csrfMiddleware, s.formRateLimit)
 	web.Get("/", s.showHomePage)
 	web.Get("/misure", s.showMeasuresPage)
 	web.Get("/misure/:slug", s.showMeasurePage)

@@ -43,6 +43,7 @@ type Server struct {
 	sessions *sessions
 	limiter  *redis_rate.Limiter
 	metrics  *httpMetrics
+	pages    pageCache
 	draining atomic.Bool
 }
 

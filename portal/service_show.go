@@ -14,15 +14,17 @@ var servicePages = map[string]struct{ Title, Text, Body string }{
 }
 
 func (s *Server) showServicePage(c *fiber.Ctx) error {
-	sp, ok := servicePages[c.Params("slug")]
+	slug := c.Params("slug")
+	sp, ok := servicePages[slug]
 	if !ok {
 		return errNotFound(nil)
 	}
-	offices, err := s.DB.Offices(c.UserContext())
-	if err != nil {
-		return err
-	}
-	z := s.localizer(c)
-	return s.render(c, fiber.StatusOK, "service", z.T(sp.Title), []views.Crumb{s.home(c)},
-		map[string]any{"Text": sp.Text, "Body": sp.Body, "Offices": offices})
+	return s.renderPublic(c, "/servizi/"+slug, func() (*pageSpec, error) {
+		offices, err := s.DB.Offices(c.UserContext())
+		if err != nil {
+			return nil, err
+		}
+		return &pageSpec{Name: "service", Title: s.localizer(c).T(sp.Title), Crumbs: []views.Crumb{s.home(c)},
+			Data: map[string]any{"Text": sp.Text, "Body": sp.Body, "Offices": offices}}, nil
+	})
 }

@@ -71,7 +71,10 @@ func newRedis(o RedisOptions) (*Redis, error) {
 	return &Redis{o: o, bin: bin}, os.MkdirAll(dir, 0o700)
 }
 
-// URL returns the connection URL of database 0.
+// Port is the TCP port Redis listens on.
+func (r *Redis) Port() int { return r.o.Port }
+
+// URL is the server's address as a redis:// URL.
 func (r *Redis) URL() string { return fmt.Sprintf("redis://127.0.0.1:%d/0", r.o.Port) }
 
 // Start starts the server again on the same port and data dir, after Stop or
