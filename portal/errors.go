@@ -39,7 +39,7 @@ func errBadRequest(cause error) error {
 	return &Error{Status: fiber.StatusBadRequest, Msg: "bad_request", Cause: cause}
 }
 func errCSRF(cause error) error {
-	return &Error{Status: fiber.StatusForbidden, Msg: "csrf", Cause: cause}
+	return &Error{Status: fiber.StatusForbidden, Msg: "cross_site", Cause: cause}
 }
 func errTooMany(cause error) error {
 	return &Error{Status: fiber.StatusTooManyRequests, Msg: "too_many", Cause: cause}

@@ -11,8 +11,7 @@ import (
 func TestLanguageSwitchPersistsAcrossPages(t *testing.T) {
 	e := newEnv(t)
 	c := e.client(t)
-	_, page := c.get("/misure")
-	resp, _ := c.do("POST", "/lingua", url.Values{"lang": {"ar"}, "next": {"/misure"}, "_csrf": {csrf(t, page)}})
+	resp, _ := c.do("POST", "/lingua", url.Values{"lang": {"ar"}, "next": {"/misure"}})
 	wantStatus(t, resp, http.StatusSeeOther)
 	if loc := resp.Header.Get("Location"); loc != "/misure" {
 		t.Errorf("redirect to %q, want back to /misure", loc)
@@ -33,14 +32,12 @@ func TestLanguageSwitchPersistsAcrossPages(t *testing.T) {
 func TestLanguageSwitchRejectsBadInput(t *testing.T) {
 	e := newEnv(t)
 	c := e.client(t)
-	_, page := c.get("/")
-	token := csrf(t, page)
-	resp, body := c.do("POST", "/lingua", url.Values{"lang": {"xx"}, "_csrf": {token}})
+	resp, body := c.do("POST", "/lingua", url.Values{"lang": {"xx"}})
 	wantStatus(t, resp, http.StatusBadRequest)
 	wantContains(t, body, "Richiesta non valida")
 	// Open redirects are refused: next must be a local path.
 	for _, next := range []string{"https://evil.example", "//evil.example", "/\\evil", "javascript:alert(1)"} {
-		resp, _ = c.do("POST", "/lingua", url.Values{"lang": {"en"}, "next": {next}, "_csrf": {token}})
+		resp, _ = c.do("POST", "/lingua", url.Values{"lang": {"en"}, "next": {next}})
 		wantStatus(t, resp, http.StatusSeeOther)
 		if loc := resp.Header.Get("Location"); loc != "/" {
 			t.Errorf("next=%q redirected to %q", next, loc)
@@ -48,45 +45,44 @@ func TestLanguageSwitchRejectsBadInput(t *testing.T) {
 	}
 }
 
-func TestCSRF(t *testing.T) {
-	e := newEnv(t)
-	victim := e.client(t)
-	_, page := victim.get("/")
-	good := csrf(t, page)
-	attacker := e.client(t)
-	_, apage := attacker.get("/")
+// Cross-site form posts are refused, whatever the form: browsers mark them with Sec-Fetch-Site or an Origin.
+func TestCrossSiteRequestsAreRefused(t *testing.T) {
+	e := newEnv(t, withVar("BASE_URL", "https://servizi.example.it"))
 	cases := []struct {
-		name  string
-		c     *client
-		token string
+		name    string
+		headers map[string]string
+		want    int
 	}{
-		{"no token", victim, ""},
-		{"wrong token", victim, strings.Repeat("x", len(good))},
-		{"another session's token", victim, csrf(t, apage)},
-		{"no session at all", e.client(t), good},
+		{"cross-site fetch metadata", map[string]string{"Sec-Fetch-Site": "cross-site"}, http.StatusForbidden},
+		{"same-site but other origin", map[string]string{"Sec-Fetch-Site": "same-site"}, http.StatusForbidden},
+		{"foreign Origin, older browser", map[string]string{"Origin": "https://evil.example"}, http.StatusForbidden},
+		{"same origin", map[string]string{"Sec-Fetch-Site": "same-origin"}, http.StatusSeeOther},
+		{"typed address or bookmark", map[string]string{"Sec-Fetch-Site": "none"}, http.StatusSeeOther},
+		{"public origin through a proxy that rewrites Host", map[string]string{"Origin": "https://servizi.example.it"}, http.StatusSeeOther},
+		{"same host Origin", map[string]string{"Origin": "http://127.0.0.1:8080"}, http.StatusSeeOther},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			form := url.Values{"lang": {"en"}}
-			if tc.token != "" {
-				form.Set("_csrf", tc.token)
+			c := e.client(t)
+			for k, v := range tc.headers {
+				c.headers[k] = v
 			}
-			resp, body := tc.c.do("POST", "/lingua", form)
-			wantStatus(t, resp, http.StatusForbidden)
-			wantContains(t, body, "Il modulo è scaduto")
+			resp, body := c.do("POST", "/lingua", url.Values{"lang": {"en"}})
+			wantStatus(t, resp, tc.want)
+			if tc.want == http.StatusForbidden {
+				wantContains(t, body, "Richiesta non consentita")
+				if c.cookie("csc_lang") != "" {
+					t.Error("refused request still changed the language")
+				}
+			}
 		})
 	}
-	// The header works for scripts, and the right token passes.
-	victim.headers["X-CSRF-Token"] = good
-	resp, _ := victim.do("POST", "/lingua", url.Values{"lang": {"en"}})
-	wantStatus(t, resp, http.StatusSeeOther)
 }
 
 func TestFormRateLimit(t *testing.T) {
 	e := newEnv(t, withVar("FORM_RATE_LIMIT", "3"))
 	c := e.client(t)
-	_, page := c.get("/")
-	form := url.Values{"lang": {"it"}, "_csrf": {csrf(t, page)}}
+	form := url.Values{"lang": {"it"}}
 	for i := 0; i < 3; i++ {
 		resp, _ := c.do("POST", "/lingua", form)
 		wantStatus(t, resp, http.StatusSeeOther)
@@ -104,9 +100,7 @@ func TestFormRateLimit(t *testing.T) {
 
 func TestOversizedRequests(t *testing.T) {
 	e := newEnv(t, withVar("BODY_LIMIT", "4KB"))
-	c := e.client(t)
-	_, page := c.get("/")
-	form := url.Values{"lang": {"it"}, "_csrf": {csrf(t, page)}, "pad": {strings.Repeat("a", 8<<10)}}
+	form := url.Values{"lang": {"it"}, "pad": {strings.Repeat("a", 8<<10)}}
 	// The transport enforces these limits, so this test goes through a real socket.
 	url := e.listen(t)
 	req, _ := http.NewRequest("POST", url+"/lingua", strings.NewReader(form.Encode()))

@@ -70,7 +70,7 @@ func (s *Server) serveAsset(c *fiber.Ctx) error {
 	if c.Get(fiber.HeaderIfNoneMatch) == f.ETag {
 		return c.SendStatus(fiber.StatusNotModified)
 	}
-	if f.Gzip != nil && c.AcceptsEncodings("gzip") == "gzip" {
+	if f.Gzip != nil && acceptsGzip(c) {
 		c.Set(fiber.HeaderContentEncoding, "gzip")
 		return c.Send(f.Gzip)
 	}

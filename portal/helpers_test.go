@@ -8,7 +8,6 @@ import (
 	"net/http/cookiejar"
 	"net/url"
 	"os"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -166,18 +165,6 @@ func (c *client) cookie(name string) string {
 		}
 	}
 	return ""
-}
-
-var csrfRe = regexp.MustCompile(`name="_csrf" value="([^"]+)"`)
-
-// csrf returns the form token of a rendered page.
-func csrf(t *testing.T, page string) string {
-	t.Helper()
-	m := csrfRe.FindStringSubmatch(page)
-	if m == nil {
-		t.Fatal("no CSRF token in page")
-	}
-	return m[1]
 }
 
 func wantStatus(t *testing.T, resp *http.Response, want int) {

@@ -2,6 +2,7 @@ package portal
 
 import (
 	"bytes"
+	"compress/gzip"
 	"sync"
 	"time"
 
@@ -11,15 +12,11 @@ import (
 )
 
 // pageCacheTTL is how long a rendered public page is reused. Public pages (home, measures, offices, legal
-// texts) are the same for every visitor but for the form token; on a click day thousands of residents open the
-// same home page within seconds, so each is rendered once per language per TTL instead of once per visit.
-// Data shown there (calls, offices) changes by staff action, and ten seconds late is fine for an information
-// page; whether a call is open is decided again, at submission, by the server.
+// texts) are the same for every visitor, and on a click day thousands of residents open the same home page within
+// seconds: each is rendered and compressed once per language per TTL instead of once per visit. What they show
+// (calls, offices) changes by staff action, and ten seconds late is fine for an information page; whether a call
+// is open is decided again, at submission, by the server.
 const pageCacheTTL = 10 * time.Second
-
-// csrfPlaceholder stands for the visitor's form token in a cached page. It is made of token characters only, so
-// HTML escaping leaves it as it is.
-const csrfPlaceholder = "csrf-placeholder-0f8e2c41d7a9b356"
 
 // pageSpec is what a handler hands to the renderer.
 type pageSpec struct {
@@ -31,27 +28,27 @@ type pageSpec struct {
 
 type pageCache struct {
 	mu      sync.RWMutex
-	entries map[string]cachedPage
+	entries map[string]*cachedPage
 }
 
 type cachedPage struct {
-	body    []byte
-	expires time.Time
+	plain, gzip []byte
+	expires     time.Time
 }
 
-func (pc *pageCache) get(key string, now time.Time) ([]byte, bool) {
+func (pc *pageCache) get(key string, now time.Time) (*cachedPage, bool) {
 	pc.mu.RLock()
 	e, ok := pc.entries[key]
 	pc.mu.RUnlock()
-	return e.body, ok && now.Before(e.expires)
+	return e, ok && now.Before(e.expires)
 }
 
-func (pc *pageCache) put(key string, body []byte, expires time.Time) {
+func (pc *pageCache) put(key string, e *cachedPage) {
 	pc.mu.Lock()
 	if pc.entries == nil {
-		pc.entries = map[string]cachedPage{}
+		pc.entries = map[string]*cachedPage{}
 	}
-	pc.entries[key] = cachedPage{body: body, expires: expires}
+	pc.entries[key] = e
 	pc.mu.Unlock()
 }
 
@@ -61,26 +58,36 @@ func (s *Server) renderPublic(c *fiber.Ctx, path string, build func() (*pageSpec
 	z := s.localizer(c)
 	key := z.Lang.Code + " " + path
 	now := s.now()
-	body, ok := s.pages.get(key, now)
+	page, ok := s.pages.get(key, now)
 	if !ok {
 		spec, err := build()
 		if err != nil {
 			return err
 		}
-		var buf bytes.Buffer
-		p := &views.Page{Lang: z.Lang, Title: spec.Title, Path: path, Crumbs: spec.Crumbs, Data: spec.Data, CSRF: csrfPlaceholder}
-		if err := s.views.Render(&buf, spec.Name, p); err != nil {
+		var plain, zipped bytes.Buffer
+		p := &views.Page{Lang: z.Lang, Title: spec.Title, Path: path, Crumbs: spec.Crumbs, Data: spec.Data}
+		if err := s.views.Render(&plain, spec.Name, p); err != nil {
 			return err
 		}
-		body = buf.Bytes()
-		s.pages.put(key, body, now.Add(pageCacheTTL))
-	}
-	token := ""
-	if sess := sessionOf(c); sess != nil {
-		token = s.csrfToken(sess.ID())
+		zw, _ := gzip.NewWriterLevel(&zipped, gzip.BestCompression)
+		zw.Write(plain.Bytes()) //nolint:errcheck // writes to memory
+		zw.Close()
+		page = &cachedPage{plain: plain.Bytes(), gzip: zipped.Bytes(), expires: now.Add(pageCacheTTL)}
+		s.pages.put(key, page)
 	}
 	c.Status(fiber.StatusOK)
 	c.Type("html", "utf-8")
 	c.Set(fiber.HeaderCacheControl, "no-store")
-	return c.Send(bytes.ReplaceAll(body, []byte(csrfPlaceholder), []byte(token)))
+	c.Vary(fiber.HeaderAcceptEncoding)
+	if acceptsGzip(c) {
+		c.Set(fiber.HeaderContentEncoding, "gzip")
+		return c.Send(page.gzip)
+	}
+	return c.Send(page.plain)
+}
+
+// acceptsGzip reports whether the client asked for gzip. (Fiber's AcceptsEncodings answers yes when the header is
+// missing, and a client that did not ask cannot be sent gzip.)
+func acceptsGzip(c *fiber.Ctx) bool {
+	return c.Request().Header.HasAcceptEncoding("gzip")
 }

@@ -20,9 +20,6 @@ func (s *Server) render(c *fiber.Ctx, status int, page, title string, crumbs []v
 		RequestID:  c.GetRespHeader("X-Request-ID"),
 		StatusCode: status,
 	}
-	if sess := sessionOf(c); sess != nil {
-		p.CSRF = s.csrfToken(sess.ID())
-	}
 	c.Status(status)
 	c.Type("html", "utf-8")
 	c.Set(fiber.HeaderCacheControl, "no-store")

@@ -34,18 +34,33 @@ func (s *Server) routes() {
 	app.Get(assetsRoute, s.serveAsset)
 	app.Get("/favicon.ico", s.redirectFavicon)
 
-	// Pages: session, language, CSRF on every state-changing request, rate limit on those too.
-	web := app.Group("", compress.New(compress.Config{Level: compress.LevelBestSpeed}), s.timeout, s.sessionMiddleware, s.languageMiddleware, s.csrfMiddleware, s.formRateLimit)
-	web.Get("/", s.showHomePage)
-	web.Get("/misure", s.showMeasuresPage)
-	web.Get("/misure/:slug", s.showMeasurePage)
-	web.Get("/servizi/:slug", s.showServicePage)
-	web.Get("/sedi", s.showOfficesPage)
-	web.Get("/lingua", s.showLanguagePage)
-	web.Post("/lingua", s.submitLanguage)
-	web.Get("/accessibilita", s.showLegalPage("accessibility"))
-	web.Get("/privacy", s.showLegalPage("privacy"))
-	web.Get("/cookie", s.showLegalPage("cookies"))
+	// Public pages: the same for every visitor, so they need no session and are served from the page cache,
+	// compressed once; they keep working while Redis is down.
+	public := chain(s.timeout, s.crossOriginMiddleware, s.languageMiddleware)
+	app.Get("/", public(s.showHomePage)...)
+	app.Get("/misure", public(s.showMeasuresPage)...)
+	app.Get("/misure/:slug", public(s.showMeasurePage)...)
+	app.Get("/servizi/:slug", public(s.showServicePage)...)
+	app.Get("/sedi", public(s.showOfficesPage)...)
+	app.Get("/accessibilita", public(s.showLegalPage("accessibility"))...)
+	app.Get("/privacy", public(s.showLegalPage("privacy"))...)
+	app.Get("/cookie", public(s.showLegalPage("cookies"))...)
 
-	web.Use(func(c *fiber.Ctx) error { return errNotFound(nil) })
+	// Pages with a session (Redis): cross-origin check and rate limit on state-changing requests.
+	withSession := chain(s.timeout, s.crossOriginMiddleware, s.formRateLimit, s.sessionMiddleware, s.languageMiddleware,
+		compress.New(compress.Config{Level: compress.LevelBestSpeed}))
+	app.Get("/lingua", withSession(s.showLanguagePage)...)
+	app.Post("/lingua", withSession(s.submitLanguage)...)
+
+	for _, h := range public(func(c *fiber.Ctx) error { return errNotFound(nil) }) {
+		app.Use(h)
+	}
+}
+
+// chain returns a function that puts the middleware before a handler. Middleware is attached per route, not per
+// group: Fiber runs a group's middleware for every path under its prefix, and both groups here share "/".
+func chain(middleware ...fiber.Handler) func(fiber.Handler) []fiber.Handler {
+	return func(h fiber.Handler) []fiber.Handler {
+		return append(append(make([]fiber.Handler, 0, len(middleware)+1), middleware...), h)
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -38,13 +39,14 @@ type Deps struct {
 // Server is one portal process.
 type Server struct {
 	Deps
-	app      *fiber.App
-	views    *views.Engine
-	sessions *sessions
-	limiter  *redis_rate.Limiter
-	metrics  *httpMetrics
-	pages    pageCache
-	draining atomic.Bool
+	app         *fiber.App
+	views       *views.Engine
+	sessions    *sessions
+	limiter     *redis_rate.Limiter
+	metrics     *httpMetrics
+	pages       pageCache
+	crossOrigin *http.CrossOriginProtection
+	draining    atomic.Bool
 }
 
 // Locals keys.
@@ -66,12 +68,16 @@ func New(d Deps) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{Deps: d, views: eng, limiter: redis_rate.NewLimiter(d.Redis)}
+	s.crossOrigin, err = newCrossOriginProtection(d.Config.BaseURL.Scheme + "://" + d.Config.BaseURL.Host)
+	if err != nil {
+		return nil, err
+	}
 	s.metrics, err = newHTTPMetrics(d.Registry)
 	if err != nil {
 		return nil, err
 	}
 	store := &prefixedStorage{Storage: fiberredis.NewFromConnection(d.Redis), prefix: d.Config.RedisPrefix + "sess:"}
-	s.sessions = newSessions(store, d.Config.SessionIdle, d.Config.SessionMax, d.Config.SessionSecret)
+	s.sessions = newSessions(store, d.Config.SessionIdle, d.Config.SessionMax)
 
 	s.app = fiber.New(fiber.Config{
 		AppName:                 "csc-portal",

@@ -1,9 +1,6 @@
 package portal
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/base64"
 	"fmt"
 	"time"
 
@@ -27,10 +24,9 @@ const (
 type sessions struct {
 	secure, plain *session.Store
 	max           time.Duration
-	secret        []byte
 }
 
-func newSessions(storage fiber.Storage, idle, max time.Duration, secret []byte) *sessions {
+func newSessions(storage fiber.Storage, idle, max time.Duration) *sessions {
 	cfg := func(secure bool) session.Config {
 		return session.Config{
 			Storage:           storage,
@@ -43,7 +39,7 @@ func newSessions(storage fiber.Storage, idle, max time.Duration, secret []byte) 
 			KeyGenerator:      rand.Text, // 130 random bits
 		}
 	}
-	return &sessions{secure: session.New(cfg(true)), plain: session.New(cfg(false)), max: max, secret: secret}
+	return &sessions{secure: session.New(cfg(true)), plain: session.New(cfg(false)), max: max}
 }
 
 // Session is the request's session. Changes are saved once, after the handler, by the session middleware.
@@ -102,35 +98,6 @@ func (srv *Server) sessionMiddleware(c *fiber.Ctx) error {
 		}
 	}
 	return handlerErr
-}
-
-// csrfToken derives the form token from the session ID (HMAC), so it needs no storage of its own and changes
-// whenever the session ID does.
-func (srv *Server) csrfToken(sessionID string) string {
-	m := hmac.New(sha256.New, srv.sessions.secret)
-	m.Write([]byte("csrf\x00" + sessionID))
-	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
-}
-
-// csrfMiddleware rejects state-changing requests whose token does not match the session's. A new session (no
-// cookie, or an expired one) cannot carry a valid token, so forms posted after expiry get a clear "form expired".
-func (srv *Server) csrfMiddleware(c *fiber.Ctx) error {
-	switch c.Method() {
-	case fiber.MethodGet, fiber.MethodHead, fiber.MethodOptions:
-		return c.Next()
-	}
-	sess := sessionOf(c)
-	if sess == nil || sess.s.Fresh() {
-		return errCSRF(fmt.Errorf("csrf: no session"))
-	}
-	got := c.FormValue("_csrf")
-	if got == "" {
-		got = c.Get("X-CSRF-Token")
-	}
-	if !hmac.Equal([]byte(got), []byte(srv.csrfToken(sess.ID()))) {
-		return errCSRF(fmt.Errorf("csrf: token mismatch"))
-	}
-	return c.Next()
 }
 
 func sessionOf(c *fiber.Ctx) *Session {

@@ -26,7 +26,7 @@ func sessionCookie(t *testing.T, resp *http.Response) *http.Cookie {
 
 func TestSessionCookieFlags(t *testing.T) {
 	e := newEnv(t, withVar("TRUSTED_PROXIES", "0.0.0.0/0"))
-	resp, _ := e.client(t).get("/")
+	resp, _ := e.client(t).get("/lingua")
 	ck := sessionCookie(t, resp)
 	if ck == nil {
 		t.Fatal("no session cookie on first visit")
@@ -37,7 +37,7 @@ func TestSessionCookieFlags(t *testing.T) {
 	// Behind a trusted TLS-terminating proxy the cookie is Secure and HSTS is sent.
 	c := e.client(t)
 	c.headers["X-Forwarded-Proto"] = "https"
-	resp, _ = c.get("/")
+	resp, _ = c.get("/lingua")
 	if ck := sessionCookie(t, resp); ck == nil || !ck.Secure {
 		t.Errorf("cookie behind TLS proxy not Secure: %+v", ck)
 	}
@@ -50,7 +50,7 @@ func TestForwardedProtoFromUntrustedClientIsIgnored(t *testing.T) {
 	e := newEnv(t) // no trusted proxies
 	c := e.client(t)
 	c.headers["X-Forwarded-Proto"] = "https"
-	resp, _ := c.get("/")
+	resp, _ := c.get("/lingua")
 	if ck := sessionCookie(t, resp); ck == nil || ck.Secure {
 		t.Errorf("untrusted X-Forwarded-Proto changed the cookie: %+v", ck)
 	}
@@ -64,13 +64,12 @@ func TestSessionSharedAcrossInstances(t *testing.T) {
 	a := newEnv(t)
 	b := &env{srv: newEnvSharingRedis(t, a).srv}
 	ca := a.client(t)
-	_, page := ca.get("/")
-	resp, _ := ca.do("POST", "/lingua", url.Values{"lang": {"ro"}, "next": {"/sedi"}, "_csrf": {csrf(t, page)}})
+	resp, _ := ca.do("POST", "/lingua", url.Values{"lang": {"ro"}, "next": {"/sedi"}})
 	wantStatus(t, resp, http.StatusSeeOther)
 	// Instance B gets only the session cookie (not the language cookie): the language must come from Redis.
 	cb := b.client(t)
 	cb.jar.SetCookies(base, []*http.Cookie{{Name: portal.SessionCookie, Value: ca.cookie(portal.SessionCookie)}})
-	_, body := cb.get("/sedi")
+	_, body := cb.get("/lingua")
 	wantContains(t, body, `<html lang="ro" dir="ltr">`)
 	if cb.cookie(portal.SessionCookie) != ca.cookie(portal.SessionCookie) {
 		t.Error("instance B replaced a valid session")
@@ -91,10 +90,23 @@ func newEnvSharingRedis(t *testing.T, e *env) *env {
 	return &env{srv: srv, servers: e.servers, db: e.db, prefix: e.prefix}
 }
 
+// Public pages are the same for everyone: they neither read nor create sessions, so they keep working without
+// Redis and cost no Redis round trip on a click day.
+func TestPublicPagesNeedNoSession(t *testing.T) {
+	e := newEnv(t)
+	resp, _ := e.client(t).get("/")
+	if ck := sessionCookie(t, resp); ck != nil {
+		t.Errorf("home page created a session: %+v", ck)
+	}
+	if n, _ := e.srv.Redis.Keys(context.Background(), e.prefix+"*").Result(); len(n) != 0 {
+		t.Errorf("home page wrote to Redis: %v", n)
+	}
+}
+
 func TestSessionIdleExpiryIsTheRedisTTL(t *testing.T) {
 	e := newEnv(t)
 	c := e.client(t)
-	c.get("/")
+	c.get("/lingua")
 	rdb := e.srv.Redis
 	ttl, err := rdb.TTL(context.Background(), e.prefix+"sess:"+c.cookie(portal.SessionCookie)).Result()
 	if err != nil || ttl <= 29*time.Minute || ttl > 30*time.Minute {
@@ -107,15 +119,15 @@ func TestSessionAbsoluteExpiry(t *testing.T) {
 	now.Store(time.Date(2026, 11, 22, 8, 0, 0, 0, time.UTC).Unix())
 	e := newEnv(t, withNow(func() time.Time { return time.Unix(now.Load(), 0) }))
 	c := e.client(t)
-	c.get("/")
+	c.get("/lingua")
 	first := c.cookie(portal.SessionCookie)
 	now.Add(int64((11 * time.Hour).Seconds()))
-	c.get("/")
+	c.get("/lingua")
 	if c.cookie(portal.SessionCookie) != first {
 		t.Fatal("session replaced before 12 hours")
 	}
 	now.Add(int64((2 * time.Hour).Seconds()))
-	c.get("/")
+	c.get("/lingua")
 	if got := c.cookie(portal.SessionCookie); got == first || got == "" {
 		t.Fatal("session not replaced after 12 hours")
 	}
@@ -128,7 +140,7 @@ func TestMalformedSessionCookieStartsANewSession(t *testing.T) {
 	e := newEnv(t)
 	for _, v := range []string{"garbage", strings.Repeat("A", 3000), "../../etc/passwd", "%00%ff", "x;y"} {
 		c := e.client(t)
-		req, _ := http.NewRequest("GET", "http://127.0.0.1:8080/", nil)
+		req, _ := http.NewRequest("GET", "http://127.0.0.1:8080/lingua", nil)
 		req.Header.Set("Cookie", portal.SessionCookie+"="+v+"; "+portal.LangCookie+"=zz-ZZ")
 		resp, body := c.send(req)
 		wantStatus(t, resp, http.StatusOK)

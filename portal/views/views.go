@@ -25,7 +25,6 @@ type Page struct {
 	Languages  []i18n.Language
 	Title      string  // the page's h1 and <title>
 	Path       string  // current path, where the language switcher returns
-	CSRF       string  // token for every form on the page
 	Crumbs     []Crumb // breadcrumb before the current page; empty on home
 	RequestID  string
 	Data       any
