@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/comunitasocialecremasca/smartservices/portal/internal/browsertest"
+	"github.com/comunitasocialecremasca/smartservices/portal/browsertest"
 )
 
 // Every public page at phone size, in Italian and in Arabic: the right language and direction, no console

@@ -17,8 +17,8 @@ import (
 	"github.com/comunitasocialecremasca/smartservices/i18n"
 	"github.com/comunitasocialecremasca/smartservices/portal"
 	"github.com/comunitasocialecremasca/smartservices/portal/config"
-	"github.com/comunitasocialecremasca/smartservices/portal/internal/browsertest"
-	"github.com/comunitasocialecremasca/smartservices/portal/internal/testenv"
+	"github.com/comunitasocialecremasca/smartservices/portal/browsertest"
+	"github.com/comunitasocialecremasca/smartservices/portal/testenv"
 	"github.com/comunitasocialecremasca/smartservices/portal/storage"
 )
 

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/comunitasocialecremasca/smartservices/portal/internal/testenv"
+	"github.com/comunitasocialecremasca/smartservices/portal/testenv"
 )
 
 // When PostgreSQL or Redis goes away, visitors get a localized 503 page and /readyz says so; when they come back

@@ -98,3 +98,33 @@ func TestNotFoundIsLocalized(t *testing.T) {
 		t.Error("404 page not translated")
 	}
 }
+
+// An unexpected failure shows a localized 500 page with the request ID, never the cause.
+func TestInternalErrorPage(t *testing.T) {
+	e := newEnv(t)
+	if _, err := e.db.Pool.Exec(t.Context(), `DROP TABLE offices CASCADE`); err != nil {
+		t.Fatal(err)
+	}
+	c := e.client(t)
+	resp, body := c.get("/sedi")
+	wantStatus(t, resp, http.StatusInternalServerError)
+	wantContains(t, body, "Si è verificato un errore", "Codice della richiesta: "+resp.Header.Get("X-Request-ID"))
+	for _, leak := range []string{"offices", "SQLSTATE", "relation", "goroutine"} {
+		if strings.Contains(body, leak) {
+			t.Errorf("500 page leaks %q", leak)
+		}
+	}
+}
+
+func TestBadAcceptLanguageFallsBackToItalian(t *testing.T) {
+	e := newEnv(t)
+	for _, h := range []string{";;;=,", "q=0.5", "xx-YY;q=2", strings.Repeat("a", 600), "ar;q=abc"} {
+		c := e.client(t)
+		c.headers["Accept-Language"] = h
+		resp, body := c.get("/")
+		wantStatus(t, resp, http.StatusOK)
+		if !strings.Contains(body, `<html lang="it"`) && !strings.Contains(body, `<html lang="ar"`) {
+			t.Errorf("Accept-Language %q: no usable language", h)
+		}
+	}
+}

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/comunitasocialecremasca/smartservices/portal/internal/testenv"
+	"github.com/comunitasocialecremasca/smartservices/portal/testenv"
 )
 
 // A rolling restart drops no request: on shutdown /readyz turns 503 during the drain delay, a request already in
