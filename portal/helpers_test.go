@@ -16,10 +16,10 @@ import (
 
 	"github.com/comunitasocialecremasca/smartservices/i18n"
 	"github.com/comunitasocialecremasca/smartservices/portal"
-	"github.com/comunitasocialecremasca/smartservices/portal/config"
 	"github.com/comunitasocialecremasca/smartservices/portal/browsertest"
-	"github.com/comunitasocialecremasca/smartservices/portal/testenv"
+	"github.com/comunitasocialecremasca/smartservices/portal/config"
 	"github.com/comunitasocialecremasca/smartservices/portal/storage"
+	"github.com/comunitasocialecremasca/smartservices/portal/testenv"
 )
 
 var chromium browsertest.Shared
