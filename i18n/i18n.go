@@ -16,7 +16,10 @@ import (
 	"golang.org/x/text/language"
 )
 
-//go:embed locales/*.toml
+// localeFiles holds locales/<lang>.toml (the site) and locales/<area>/<lang>.toml (one folder per feature area,
+// e.g. notifications, staff), so each area's strings stay next to each other and message IDs stay flat.
+//
+//go:embed locales
 var localeFiles embed.FS
 
 // Language is one language the portal ships.
@@ -63,20 +66,23 @@ type Bundle struct {
 func New() (*Bundle, error) {
 	b := goi18n.NewBundle(language.Italian)
 	b.RegisterUnmarshalFunc("toml", toml.Unmarshal)
-	entries, err := fs.ReadDir(localeFiles, "locales")
-	if err != nil {
-		return nil, fmt.Errorf("i18n: read locales: %w", err)
-	}
 	loaded := map[string]bool{}
-	for _, e := range entries {
-		data, err := localeFiles.ReadFile(path.Join("locales", e.Name()))
+	err := fs.WalkDir(localeFiles, "locales", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || path.Ext(p) != ".toml" {
+			return err
+		}
+		data, err := localeFiles.ReadFile(p)
 		if err != nil {
-			return nil, fmt.Errorf("i18n: read %s: %w", e.Name(), err)
+			return err
 		}
-		if _, err := b.ParseMessageFileBytes(data, e.Name()); err != nil {
-			return nil, fmt.Errorf("i18n: parse %s: %w", e.Name(), err)
+		if _, err := b.ParseMessageFileBytes(data, path.Base(p)); err != nil {
+			return fmt.Errorf("parse %s: %w", p, err)
 		}
-		loaded[strings.TrimSuffix(e.Name(), ".toml")] = true
+		loaded[strings.TrimSuffix(path.Base(p), ".toml")] = true
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("i18n: %w", err)
 	}
 	tags := make([]language.Tag, 0, len(Languages))
 	bundle := &Bundle{bundle: b, byCode: map[string]Language{}, localizers: map[string]*Localizer{}}

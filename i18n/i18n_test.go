@@ -1,6 +1,9 @@
 package i18n
 
 import (
+	"fmt"
+	"io/fs"
+	"path"
 	"strings"
 	"testing"
 	"time"
@@ -8,24 +11,47 @@ import (
 	"github.com/BurntSushi/toml"
 )
 
-// messageIDs reads the Italian source file and returns its IDs, with whether each is a plural message.
-func messageIDs(t *testing.T) map[string]bool {
+// catalogue reads every file of one language (locales/<lang>.toml and locales/<area>/<lang>.toml) and returns
+// its messages; an ID defined in two files is an error.
+func catalogue(t *testing.T, lang string) map[string]any {
 	t.Helper()
-	data, err := localeFiles.ReadFile("locales/it.toml")
+	all := map[string]any{}
+	err := fs.WalkDir(localeFiles, "locales", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || path.Base(p) != lang+".toml" {
+			return err
+		}
+		data, err := localeFiles.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		raw := map[string]any{}
+		if err := toml.Unmarshal(data, &raw); err != nil {
+			return fmt.Errorf("%s: %w", p, err)
+		}
+		for id, v := range raw {
+			if _, dup := all[id]; dup {
+				t.Errorf("%s defines %s again", p, id)
+			}
+			all[id] = v
+		}
+		return nil
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	raw := map[string]any{}
-	if err := toml.Unmarshal(data, &raw); err != nil {
-		t.Fatal(err)
-	}
+	return all
+}
+
+// messageIDs returns the Italian IDs, with whether each is a plural message.
+func messageIDs(t *testing.T) map[string]bool {
+	t.Helper()
 	ids := map[string]bool{}
-	for id, v := range raw {
+	for id, v := range catalogue(t, "it") {
 		_, plural := v.(map[string]any)
 		ids[id] = plural
 	}
 	if len(ids) < 50 {
-		t.Fatalf("only %d messages in it.toml", len(ids))
+		t.Fatalf("only %d messages in Italian", len(ids))
 	}
 	return ids
 }
@@ -130,15 +156,9 @@ func TestNegotiate(t *testing.T) {
 
 // Translations are real, not copies of the Italian text: only names, codes and formats may stay identical.
 func TestLocalesAreTranslated(t *testing.T) {
-	it := map[string]any{}
-	if _, err := toml.Decode(mustRead(t, "it"), &it); err != nil {
-		t.Fatal(err)
-	}
+	it := catalogue(t, "it")
 	for _, lang := range Languages[1:] {
-		other := map[string]any{}
-		if _, err := toml.Decode(mustRead(t, lang.Code), &other); err != nil {
-			t.Fatalf("%s: %v", lang.Code, err)
-		}
+		other := catalogue(t, lang.Code)
 		same := 0
 		for id, v := range it {
 			if s, ok := v.(string); ok && len(s) > 12 && other[id] == s {
@@ -149,13 +169,4 @@ func TestLocalesAreTranslated(t *testing.T) {
 			t.Errorf("%s: %d of %d messages are identical to Italian", lang.Code, same, len(it))
 		}
 	}
-}
-
-func mustRead(t *testing.T, code string) string {
-	t.Helper()
-	data, err := localeFiles.ReadFile("locales/" + code + ".toml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(data)
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -16,17 +17,27 @@ import (
 
 func italianIDs(t *testing.T) map[string]bool {
 	t.Helper()
-	data, err := os.ReadFile("../../i18n/locales/it.toml")
+	files, err := filepath.Glob("../../i18n/locales/*.toml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	raw := map[string]any{}
-	if err := toml.Unmarshal(data, &raw); err != nil {
-		t.Fatal(err)
-	}
+	more, _ := filepath.Glob("../../i18n/locales/*/it.toml")
 	ids := map[string]bool{}
-	for k := range raw {
-		ids[k] = true
+	for _, f := range append(files, more...) {
+		if filepath.Base(f) != "it.toml" {
+			continue
+		}
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw := map[string]any{}
+		if err := toml.Unmarshal(data, &raw); err != nil {
+			t.Fatal(err)
+		}
+		for k := range raw {
+			ids[k] = true
+		}
 	}
 	return ids
 }
