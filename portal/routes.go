@@ -47,7 +47,7 @@ func (s *Server) routes() {
 	app.Get("/cookie", public(s.showLegalPage("cookies"))...)
 
 	// Pages with a session (Redis): cross-origin check and rate limit on state-changing requests.
-	withSession := chain(s.timeout, s.crossOriginMiddleware, s.formRateLimit, s.sessionMiddleware, s.languageMiddleware,
+	withSession := chain(s.timeout, s.crossOriginMiddleware, s.formRateLimit, s.sessions.middleware(s.now), s.languageMiddleware,
 		compress.New(compress.Config{Level: compress.LevelBestSpeed}))
 	app.Get("/lingua", withSession(s.showLanguagePage)...)
 	app.Post("/lingua", withSession(s.submitLanguage)...)

@@ -20,6 +20,7 @@ import (
 
 	"github.com/comunitasocialecremasca/smartservices/assets"
 	"github.com/comunitasocialecremasca/smartservices/i18n"
+	"github.com/comunitasocialecremasca/smartservices/notifications"
 	"github.com/comunitasocialecremasca/smartservices/portal/config"
 	"github.com/comunitasocialecremasca/smartservices/portal/storage"
 	"github.com/comunitasocialecremasca/smartservices/portal/views"
@@ -33,27 +34,26 @@ type Deps struct {
 	I18n     *i18n.Bundle
 	Log      *slog.Logger
 	Registry *prometheus.Registry // metrics are registered here and served on /metrics
+	Outbox   notifications.Outbox
 	Now      func() time.Time     // nil: time.Now
 }
 
 // Server is one portal process.
 type Server struct {
 	Deps
-	app         *fiber.App
-	views       *views.Engine
-	sessions    *sessions
-	limiter     *redis_rate.Limiter
-	metrics     *httpMetrics
-	pages       pageCache
-	crossOrigin *http.CrossOriginProtection
-	draining    atomic.Bool
+	app           *fiber.App
+	views         *views.Engine
+	sessions      *sessions // citizens
+	staffSessions *sessions // back office
+	limiter       *redis_rate.Limiter
+	metrics       *httpMetrics
+	pages         pageCache
+	crossOrigin   *http.CrossOriginProtection
+	draining      atomic.Bool
 }
 
-// Locals keys.
-const (
-	localSession   = "portal.session"
-	localLocalizer = "portal.localizer"
-)
+// localLocalizer is the Locals key of the request's *i18n.Localizer.
+const localLocalizer = "portal.localizer"
 
 // New builds the Fiber application with every route.
 func New(d Deps) (*Server, error) {
@@ -76,8 +76,11 @@ func New(d Deps) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	store := &prefixedStorage{Storage: fiberredis.NewFromConnection(d.Redis), prefix: d.Config.RedisPrefix + "sess:"}
-	s.sessions = newSessions(store, d.Config.SessionIdle, d.Config.SessionMax)
+	storage := fiberredis.NewFromConnection(d.Redis)
+	s.sessions = newSessions(d.Redis, &prefixedStorage{Storage: storage, prefix: d.Config.RedisPrefix + "sess:"},
+		SessionCookie, d.Config.SessionIdle, d.Config.SessionMax)
+	s.staffSessions = newSessions(d.Redis, &prefixedStorage{Storage: storage, prefix: d.Config.RedisPrefix + "staff:"},
+		StaffSessionCookie, d.Config.SessionIdle, d.Config.SessionMax)
 
 	s.app = fiber.New(fiber.Config{
 		AppName:                 "csc-portal",
