@@ -63,3 +63,8 @@ func NormalizePhone(s string) (string, string) {
 	}
 	return "+" + digits, ""
 }
+
+// CleanName trims a person's name and folds inner runs of white space; it keeps letters of every script.
+func CleanName(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}

@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/comunitasocialecremasca/smartservices/i18n"
+	"github.com/comunitasocialecremasca/smartservices/notifications"
 	"github.com/comunitasocialecremasca/smartservices/portal"
 	"github.com/comunitasocialecremasca/smartservices/portal/browsertest"
 	"github.com/comunitasocialecremasca/smartservices/portal/config"
@@ -44,6 +45,7 @@ type env struct {
 	servers testenv.Servers
 	db      *storage.DB
 	prefix  string
+	mail    *testenv.SMTPSink // with withMail: the real SMTP server the notification worker delivers to
 }
 
 type option func(vars map[string]string, d *portal.Deps)
@@ -53,6 +55,11 @@ func withVar(k, v string) option { return func(m map[string]string, _ *portal.De
 func withNow(f func() time.Time) option {
 	return func(_ map[string]string, d *portal.Deps) { d.Now = f }
 }
+
+// withMail runs the notification worker for the test, delivering e-mail to a real SMTP server of its own.
+func withMail() option { return withVar(mailFlag, "on") }
+
+const mailFlag = "TEST_MAIL"
 
 // newEnv builds a portal on the package's shared servers with a database and Redis prefix of the test's own.
 func newEnv(t *testing.T, opts ...option) *env {
@@ -83,18 +90,43 @@ func newEnvOn(t *testing.T, servers testenv.Servers, opts ...option) *env {
 	}
 	t.Cleanup(db.Close)
 	d.Config, d.DB = cfg, db
-	srv, err := portal.New(d)
-	if err != nil {
+	if d.Outbox, err = notifications.NewOutbox(db.Pool, 3, d.Log); err != nil {
 		t.Fatal(err)
 	}
-	return &env{srv: srv, servers: servers, db: db, prefix: prefix}
+	e := &env{servers: servers, db: db, prefix: prefix}
+	if vars[mailFlag] != "" {
+		e.mail = testenv.StartSMTPSink(t, "127.0.0.1:0", "", "")
+		svc, err := notifications.NewService(notifications.Deps{Pool: db.Pool, I18n: bundle, Log: d.Log,
+			Config: notifications.Config{BaseURL: cfg.BaseURL, SMTPURL: e.mail.URL(), SMTPFrom: cfg.Notify.SMTPFrom, MaxAttempts: 3}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := svc.Start(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			svc.Stop(ctx) //nolint:errcheck
+		})
+	}
+	if e.srv, err = portal.New(d); err != nil {
+		t.Fatal(err)
+	}
+	return e
 }
 
 // listen serves the portal on a real loopback socket (for what app.Test cannot show: transport limits, draining)
 // and returns its base URL; the server stops at cleanup.
 func (e *env) listen(t *testing.T) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	return e.listenAt(t, "127.0.0.1:0")
+}
+
+// listenAt is listen on a chosen address (when BASE_URL must match it, as for OpenID Connect redirects).
+func (e *env) listenAt(t *testing.T, addr string) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -46,11 +46,33 @@ func (s *Server) routes() {
 	app.Get("/privacy", public(s.showLegalPage("privacy"))...)
 	app.Get("/cookie", public(s.showLegalPage("cookies"))...)
 
-	// Pages with a session (Redis): cross-origin check and rate limit on state-changing requests.
-	withSession := chain(s.timeout, s.crossOriginMiddleware, s.formRateLimit, s.sessions.middleware(s.now), s.languageMiddleware,
-		compress.New(compress.Config{Level: compress.LevelBestSpeed}))
+	// Pages with a citizen session (Redis): cross-origin check and rate limit on state-changing requests.
+	sessionMW := []fiber.Handler{s.timeout, s.crossOriginMiddleware, s.formRateLimit, s.sessions.middleware(s.now),
+		s.languageMiddleware, compress.New(compress.Config{Level: compress.LevelBestSpeed})}
+	withSession := chain(sessionMW...)
 	app.Get("/lingua", withSession(s.showLanguagePage)...)
 	app.Post("/lingua", withSession(s.submitLanguage)...)
+
+	// Citizen sign-in: SPID/CIE through OpenID Connect, or a code sent by e-mail.
+	app.Get("/accesso", withSession(s.showSignInPage)...)
+	app.Post("/accesso/spid", withSession(s.startOIDC)...)
+	app.Get("/accesso/oidc/callback", withSession(s.finishOIDC)...)
+	app.Post("/accesso/email", withSession(s.sendSignInCode)...)
+	app.Get("/accesso/email/codice", withSession(s.showCodePage)...)
+	app.Post("/accesso/email/codice", withSession(s.checkSignInCode)...)
+	app.Get("/accesso/codice-fiscale", withSession(s.showFiscalCodePage)...)
+	app.Post("/accesso/codice-fiscale", withSession(s.submitFiscalCode)...)
+	app.Post("/esci", withSession(s.signOut)...)
+
+	// The personal area: signed-in residents only.
+	signedIn := chain(append(sessionMW, s.requireCitizen)...)
+	app.Get("/area-personale", signedIn(s.showPersonalArea)...)
+	app.Get("/area-personale/profilo", signedIn(s.showProfilePage)...)
+	app.Post("/area-personale/profilo", signedIn(s.submitProfile)...)
+	app.Get("/area-personale/dati", signedIn(s.exportOwnData)...)
+	app.Post("/esci-ovunque", signedIn(s.signOutEverywhere)...)
+
+	s.staffRoutes()
 
 	for _, h := range public(func(c *fiber.Ctx) error { return errNotFound(nil) }) {
 		app.Use(h)

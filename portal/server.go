@@ -35,7 +35,7 @@ type Deps struct {
 	Log      *slog.Logger
 	Registry *prometheus.Registry // metrics are registered here and served on /metrics
 	Outbox   notifications.Outbox
-	Now      func() time.Time     // nil: time.Now
+	Now      func() time.Time // nil: time.Now
 }
 
 // Server is one portal process.
@@ -49,6 +49,7 @@ type Server struct {
 	metrics       *httpMetrics
 	pages         pageCache
 	crossOrigin   *http.CrossOriginProtection
+	oidc          *oidcRP // nil when SPID/CIE sign-in is off
 	draining      atomic.Bool
 }
 
@@ -71,6 +72,9 @@ func New(d Deps) (*Server, error) {
 	s.crossOrigin, err = newCrossOriginProtection(d.Config.BaseURL.Scheme + "://" + d.Config.BaseURL.Host)
 	if err != nil {
 		return nil, err
+	}
+	if d.Config.Identity.OIDCIssuer != "" {
+		s.oidc = newOIDCRP(d.Config.Identity, d.Config.BaseURL.String())
 	}
 	s.metrics, err = newHTTPMetrics(d.Registry)
 	if err != nil {

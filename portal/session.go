@@ -43,6 +43,7 @@ func newSessions(rdb redis.UniversalClient, storage *prefixedStorage, cookie str
 			Storage:           storage,
 			Expiration:        idle,
 			KeyLookup:         "cookie:" + cookie,
+			CookiePath:        "/", // else browsers scope it to the directory of the page that set it (e.g. /backoffice/accesso)
 			CookieHTTPOnly:    true,
 			CookieSameSite:    "Lax",
 			CookieSecure:      secure,

@@ -103,9 +103,10 @@ func dev(ctx context.Context) error {
 	if b, err := os.ReadFile(credFile); err == nil {
 		fmt.Printf("demo staff accounts (back office; also in %s):\n%s", credFile, b)
 	}
-	return serve(ctx, getenv, func(addr string) {
-		fmt.Printf("\nportal ready: http://%s  (Ctrl-C stops the portal and the servers it started)\n\n", addr)
-	})
+	return serve(ctx, getenv, serveOptions{worker: true, consoleMail: os.Stdout, ready: func(addr string) {
+		fmt.Printf("\nportal ready: http://%s  (Ctrl-C stops the portal and the servers it started)\n", addr)
+		fmt.Printf("sign in with any e-mail address: the code is printed here, since make run sends no e-mail\n\n")
+	}})
 }
 
 // devDataDir is .data in the working directory, unless DEV_DATA_DIR says otherwise. PostgreSQL runs as an

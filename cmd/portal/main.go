@@ -4,7 +4,9 @@
 //	portal migrate   apply database migrations
 //	portal seed      load the demo data (idempotent)
 //	portal dev       what `make run` does: provision local PostgreSQL and Redis, migrate, seed, serve
+//	portal worker    deliver notifications (e-mail, SMS) from the outbox, with retries
 //	portal config    check the configuration and print the variables it reads
+//	portal staff     create a back-office account (prints a one-time password)
 package main
 
 import (
@@ -37,7 +39,9 @@ commands:
   migrate   apply database migrations
   seed      load the demo data (idempotent)
   dev       provision local PostgreSQL and Redis under .data/, migrate, seed and serve (make run)
+  worker    deliver notifications (e-mail, SMS) with retries
   config    check the configuration from the environment
+  staff     create a back-office account: staff create -username … -name … -role … [-scope crema,soncino]
 `
 
 func main() {
@@ -50,7 +54,7 @@ func main() {
 	var err error
 	switch os.Args[1] {
 	case "serve":
-		err = serve(ctx, os.Getenv, nil)
+		err = serve(ctx, os.Getenv, serveOptions{})
 	case "migrate":
 		err = withDB(ctx, func(cfg *config.Config, db *storage.DB) error {
 			n, err := db.Migrate(ctx)
@@ -65,6 +69,10 @@ func main() {
 		})
 	case "dev":
 		err = dev(ctx)
+	case "worker":
+		err = runWorker(ctx)
+	case "staff":
+		err = staffCommand(ctx, os.Args[2:])
 	case "config":
 		var cfg *config.Config
 		if cfg, err = config.Load(nil); err == nil {
@@ -119,9 +127,15 @@ func withDB(ctx context.Context, f func(*config.Config, *storage.DB) error) erro
 	return f(cfg, db)
 }
 
-// serve runs the portal until ctx ends (SIGINT/SIGTERM), then drains. ready, when not nil, receives the listening
-// address once the portal accepts connections.
-func serve(ctx context.Context, getenv func(string) string, ready func(addr string)) error {
+// serveOptions are what `portal dev` adds to a plain `portal serve`.
+type serveOptions struct {
+	ready       func(addr string) // told the listening address once the portal accepts connections
+	worker      bool              // run the notification worker in this process too
+	consoleMail io.Writer         // with worker and no SMTP_URL: print e-mails here (make run only)
+}
+
+// serve runs the portal until ctx ends (SIGINT/SIGTERM), then drains.
+func serve(ctx context.Context, getenv func(string) string, opt serveOptions) error {
 	cfg, err := config.Load(getenv)
 	if err != nil {
 		return err
@@ -141,7 +155,19 @@ func serve(ctx context.Context, getenv func(string) string, ready func(addr stri
 	if err != nil {
 		return err
 	}
-	srv, err := portal.New(portal.Deps{Config: cfg, DB: db, Redis: rdb, I18n: bundle, Log: log, Registry: prometheus.NewRegistry()})
+	outbox, err := newOutbox(cfg, db.Pool, log)
+	if err != nil {
+		return err
+	}
+	if opt.worker {
+		stop, err := startWorker(ctx, cfg, db.Pool, log, opt.consoleMail)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
+	srv, err := portal.New(portal.Deps{Config: cfg, DB: db, Redis: rdb, I18n: bundle, Log: log,
+		Registry: prometheus.NewRegistry(), Outbox: outbox})
 	if err != nil {
 		return err
 	}
@@ -152,8 +178,8 @@ func serve(ctx context.Context, getenv func(string) string, ready func(addr stri
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	log.Info("portal listening", "addr", ln.Addr().String(), "public", cfg.BaseURL.String())
-	if ready != nil {
-		ready(ln.Addr().String())
+	if opt.ready != nil {
+		opt.ready(ln.Addr().String())
 	}
 	select {
 	case err := <-errc:

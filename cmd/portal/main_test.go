@@ -40,7 +40,7 @@ func portalProcess(t *testing.T, args string, env ...string) (*exec.Cmd, *bufio.
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	go func() { cmd.Wait(); pw.Close() }() //nolint:errcheck // the exit status is read through ProcessState
+	go func() { cmd.Wait(); pw.Close() }()   //nolint:errcheck // the exit status is read through ProcessState
 	t.Cleanup(func() { cmd.Process.Kill() }) //nolint:errcheck
 	return cmd, bufio.NewScanner(pr)
 }
@@ -160,7 +160,7 @@ func TestDevIsIdempotentAndStopsWhatItStarted(t *testing.T) {
 		return strings.Join(seen, "\n")
 	}
 	first := run()
-	for _, want := range []string{"1 migrations applied", "admin", "coordinatore", "operatore.crema", "password:"} {
+	for _, want := range []string{"4 migrations applied", "admin", "coordinatore", "operatore.crema", "password:"} {
 		if !strings.Contains(first, want) {
 			t.Errorf("first run lacks %q:\n%s", want, first)
 		}

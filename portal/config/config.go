@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/mail"
 	"net/netip"
 	"net/url"
 	"os"
@@ -37,6 +38,28 @@ type Config struct {
 	MetricsAllow    []netip.Prefix
 	LogLevel        string // LOG_LEVEL
 	LogFormat       string // LOG_FORMAT
+
+	Notify Notify // SMTP_*, SMS_*, NOTIFY_*: how messages reach residents
+
+	Identity Identity // OIDC_*, EMAIL_SIGNIN: how residents sign in
+}
+
+// Identity configures citizen sign-in: SPID/CIE through an OpenID Connect provider or broker, and e-mail codes.
+type Identity struct {
+	OIDCIssuer       string // OIDC_ISSUER: discovery URL base; empty: SPID/CIE sign-in is off
+	OIDCClientID     string // OIDC_CLIENT_ID
+	OIDCClientSecret string // OIDC_CLIENT_SECRET
+	OIDCACR          string // OIDC_ACR: the SPID level required, e.g. https://www.spid.gov.it/SpidL2
+	EmailSignIn      bool   // EMAIL_SIGNIN: on/off
+}
+
+// Notify configures the notification channels and their delivery.
+type Notify struct {
+	SMTPURL     string // SMTP_URL: smtp://user:pass@host:port (STARTTLS when offered) or smtps:// (TLS); empty: log e-mails
+	SMTPFrom    string // SMTP_FROM: the From header
+	SMSURL      string // SMS_URL: the HTTP provider's endpoint; empty: log SMS with the number masked
+	SMSToken    string // SMS_TOKEN: bearer token for SMS_URL
+	MaxAttempts int    // NOTIFY_MAX_ATTEMPTS: deliveries tried this many times, then dead (listed for admins)
 }
 
 // Secure reports whether the portal is served over HTTPS (directly or behind a TLS-terminating proxy).
@@ -47,6 +70,8 @@ var Variables = []string{
 	"LISTEN_ADDR", "BASE_URL", "DATABASE_URL", "DB_MAX_CONNS", "REDIS_URL", "REDIS_ADDRS", "REDIS_MASTER_NAME",
 	"REDIS_PASSWORD", "REDIS_PREFIX", "SESSION_SECRET", "SESSION_IDLE", "SESSION_MAX", "TRUSTED_PROXIES", "BODY_LIMIT",
 	"FORM_RATE_LIMIT", "SHUTDOWN_DRAIN", "SHUTDOWN_TIMEOUT", "METRICS_ALLOW", "LOG_LEVEL", "LOG_FORMAT",
+	"SMTP_URL", "SMTP_FROM", "SMS_URL", "SMS_TOKEN", "NOTIFY_MAX_ATTEMPTS",
+	"OIDC_ISSUER", "OIDC_CLIENT_ID", "OIDC_CLIENT_SECRET", "OIDC_ACR", "EMAIL_SIGNIN",
 }
 
 // Load reads the configuration from getenv (os.Getenv when nil). The error lists every bad value, one per line.
@@ -115,10 +140,56 @@ func Load(getenv func(string) string) (*Config, error) {
 			}
 		}
 	}
+	c.Notify = p.notify()
+	c.Identity = p.identity()
 	if len(p.errs) > 0 {
 		return nil, errors.New("invalid configuration:\n  " + strings.Join(p.errs, "\n  "))
 	}
 	return c, nil
+}
+
+// notify reads and checks the notification variables.
+func (p *parser) notify() Notify {
+	n := Notify{
+		SMTPURL:     p.str("SMTP_URL", ""),
+		SMTPFrom:    p.str("SMTP_FROM", "CSC Smart Services <noreply@localhost>"),
+		SMSURL:      p.str("SMS_URL", ""),
+		SMSToken:    p.str("SMS_TOKEN", ""),
+		MaxAttempts: p.integer("NOTIFY_MAX_ATTEMPTS", 8, 1, 50),
+	}
+	if n.SMTPURL != "" {
+		u, err := url.Parse(n.SMTPURL)
+		if err != nil || (u.Scheme != "smtp" && u.Scheme != "smtps") || u.Hostname() == "" || (u.Path != "" && u.Path != "/") {
+			p.bad("SMTP_URL", "must be smtp://user:password@host:port or smtps://user:password@host:port (or empty to log e-mails instead)")
+		} else if port := u.Port(); port != "" {
+			if num, err := strconv.Atoi(port); err != nil || num < 1 || num > 65535 {
+				p.bad("SMTP_URL", fmt.Sprintf("has a bad port %q", port))
+			}
+		}
+	}
+	if a, err := mail.ParseAddress(n.SMTPFrom); err != nil || !strings.Contains(a.Address, "@") {
+		p.bad("SMTP_FROM", fmt.Sprintf("must be an e-mail address such as \"CSC Smart Services <noreply@example.it>\", not %q", n.SMTPFrom))
+	}
+	if n.SMSURL != "" {
+		u, err := url.Parse(n.SMSURL)
+		switch {
+		case err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http"):
+			p.bad("SMS_URL", "must be the provider's https:// URL (or empty to log SMS instead)")
+		case u.Scheme == "http" && !loopback(u.Hostname()):
+			p.bad("SMS_URL", "must use https:// (http:// only on this machine: 127.0.0.1, ::1, localhost): the token travels with every SMS")
+		}
+	} else if n.SMSToken != "" {
+		p.bad("SMS_TOKEN", "is set but SMS_URL is empty")
+	}
+	return n
+}
+
+func loopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	a, err := netip.ParseAddr(host)
+	return err == nil && a.IsLoopback()
 }
 
 type parser struct {
@@ -232,4 +303,31 @@ func (p *parser) prefixes(name, def string) []netip.Prefix {
 		out = append(out, pr)
 	}
 	return out
+}
+
+// identity reads and checks the citizen sign-in variables.
+func (p *parser) identity() Identity {
+	id := Identity{
+		OIDCIssuer:       strings.TrimRight(p.str("OIDC_ISSUER", ""), "/"),
+		OIDCClientID:     p.str("OIDC_CLIENT_ID", ""),
+		OIDCClientSecret: p.str("OIDC_CLIENT_SECRET", ""),
+		OIDCACR:          p.str("OIDC_ACR", "https://www.spid.gov.it/SpidL2"),
+		EmailSignIn:      p.oneOf("EMAIL_SIGNIN", "on", "on", "off") == "on",
+	}
+	if id.OIDCIssuer != "" {
+		u, err := url.Parse(id.OIDCIssuer)
+		if err != nil || u.Host == "" || (u.Scheme != "https" && !(u.Scheme == "http" && loopback(u.Hostname()))) {
+			p.bad("OIDC_ISSUER", "must be the provider's https:// issuer URL (http:// only on this machine)")
+		}
+		if id.OIDCClientID == "" {
+			p.bad("OIDC_CLIENT_ID", "is required with OIDC_ISSUER")
+		}
+		if id.OIDCClientSecret == "" {
+			p.bad("OIDC_CLIENT_SECRET", "is required with OIDC_ISSUER")
+		}
+	}
+	if id.OIDCIssuer == "" && !id.EmailSignIn {
+		p.bad("EMAIL_SIGNIN", "cannot be off when OIDC_ISSUER is empty: residents would have no way to sign in")
+	}
+	return id
 }

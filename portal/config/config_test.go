@@ -59,7 +59,20 @@ func TestInvalidValues(t *testing.T) {
 		{"METRICS_ALLOW", "everyone", "METRICS_ALLOW \"everyone\" is not a CIDR range"},
 		{"LOG_LEVEL", "verbose", "LOG_LEVEL must be one of debug, info, warn, error"},
 		{"LOG_FORMAT", "xml", "LOG_FORMAT must be one of json, text"},
+		{"OIDC_ISSUER", "ftp://idp", "OIDC_ISSUER must be the provider's https:// issuer URL"},
+		{"OIDC_ISSUER", "http://idp.example.it", "OIDC_ISSUER must be the provider's https:// issuer URL"},
+		{"OIDC_ISSUER", "https://idp.example.it", "OIDC_CLIENT_ID is required with OIDC_ISSUER"},
+		{"EMAIL_SIGNIN", "off", "EMAIL_SIGNIN cannot be off when OIDC_ISSUER is empty"},
+		{"EMAIL_SIGNIN", "maybe", "EMAIL_SIGNIN must be one of on, off"},
 		{"REDIS_ADDRS", "a:1,b", "REDIS_ADDRS set either REDIS_URL or REDIS_ADDRS"},
+		{"SMTP_URL", "mail.example.it:587", "SMTP_URL must be smtp://"},
+		{"SMTP_URL", "imap://mail.example.it", "SMTP_URL must be smtp://"},
+		{"SMTP_URL", "smtp://mail.example.it:99999", "SMTP_URL has a bad port"},
+		{"SMTP_FROM", "noreply", "SMTP_FROM must be an e-mail address"},
+		{"SMS_URL", "sms.example.it/send", "SMS_URL must be the provider's https:// URL"},
+		{"SMS_URL", "http://sms.example.it/send", "SMS_URL must use https://"},
+		{"SMS_TOKEN", "secret", "SMS_TOKEN is set but SMS_URL is empty"},
+		{"NOTIFY_MAX_ATTEMPTS", "0", "NOTIFY_MAX_ATTEMPTS must be a whole number from 1 to 50"},
 	}
 	for _, c := range cases {
 		t.Run(c.name+"="+c.value, func(t *testing.T) {
@@ -107,5 +120,28 @@ func TestREADMEListsEveryVariable(t *testing.T) {
 		if !strings.Contains(string(readme), "| `"+v+"`") {
 			t.Errorf("README.md has no row for %s", v)
 		}
+	}
+}
+
+func TestNotifyVariables(t *testing.T) {
+	c, err := Load(env(valid()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := c.Notify; n.SMTPURL != "" || n.SMTPFrom != "CSC Smart Services <noreply@localhost>" || n.SMSURL != "" || n.MaxAttempts != 8 {
+		t.Errorf("unexpected notification defaults: %+v", n)
+	}
+	m := valid()
+	m["SMTP_URL"] = "smtps://portal:secret@mail.example.it:465"
+	m["SMTP_FROM"] = "Comunità Sociale Cremasca <servizi@example.it>"
+	m["SMS_URL"] = "http://127.0.0.1:9000/sms"
+	m["SMS_TOKEN"] = "t0ken"
+	m["NOTIFY_MAX_ATTEMPTS"] = "3"
+	c, err = Load(env(m))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := c.Notify; n.SMTPURL != m["SMTP_URL"] || n.SMSURL != m["SMS_URL"] || n.SMSToken != "t0ken" || n.MaxAttempts != 3 {
+		t.Errorf("unexpected: %+v", n)
 	}
 }

@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/rivermigrate"
 )
 
 //go:embed migrations/*.sql
@@ -84,6 +86,15 @@ func (db *DB) Migrate(ctx context.Context) (applied int, err error) {
 		if err != nil {
 			return applied, fmt.Errorf("storage: migration %s: %w", m.name, err)
 		}
+	}
+	// River's tables (the notification jobs) come from River's own migrations, still under the lock; applied counts
+	// the portal's files only.
+	migrator, err := rivermigrate.New(riverpgxv5.New(db.Pool), nil)
+	if err != nil {
+		return applied, fmt.Errorf("storage: river migrations: %w", err)
+	}
+	if _, err := migrator.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
+		return applied, fmt.Errorf("storage: river migrations: %w", err)
 	}
 	return applied, nil
 }

@@ -6,10 +6,16 @@ package testenv
 import (
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -86,7 +92,7 @@ func start(ctx context.Context, dir string) (*devstack.Postgres, *devstack.Redis
 
 // prepareTemplate creates the migrated, seeded database every test database is cloned from.
 func prepareTemplate(ctx context.Context, pg *devstack.Postgres) error {
-	if err := exec(ctx, pg.URL("postgres"), "CREATE DATABASE "+templateDB); err != nil {
+	if err := execSQL(ctx, pg.URL("postgres"), "CREATE DATABASE "+templateDB); err != nil {
 		return err
 	}
 	db, err := storage.Open(ctx, pg.URL(templateDB), 2)
@@ -101,7 +107,7 @@ func prepareTemplate(ctx context.Context, pg *devstack.Postgres) error {
 	return err
 }
 
-func exec(ctx context.Context, url, sql string) error {
+func execSQL(ctx context.Context, url, sql string) error {
 	conn, err := pgx.Connect(ctx, url)
 	if err != nil {
 		return err
@@ -156,13 +162,13 @@ func (s Servers) DatabaseURL(t testing.TB) string {
 	ctx := context.Background()
 	name := "t_" + strings.ToLower(rand.Text()[:16])
 	shared.mu.Lock()
-	err := exec(ctx, s.PG.URL("postgres"), "CREATE DATABASE "+name+" TEMPLATE "+templateDB)
+	err := execSQL(ctx, s.PG.URL("postgres"), "CREATE DATABASE "+name+" TEMPLATE "+templateDB)
 	shared.mu.Unlock()
 	if err != nil {
 		t.Fatalf("testenv: create database: %v", err)
 	}
 	t.Cleanup(func() {
-		exec(context.Background(), s.PG.URL("postgres"), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)") //nolint:errcheck
+		execSQL(context.Background(), s.PG.URL("postgres"), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)") //nolint:errcheck
 	})
 	return s.PG.URL(name)
 }
@@ -226,3 +232,109 @@ func WaitFor(t testing.TB, timeout time.Duration, what string, cond func() error
 type quietRedis struct{}
 
 func (quietRedis) Printf(context.Context, string, ...any) {}
+
+// OIDCClient is a relying party registered at the test OpenID provider.
+type OIDCClient struct {
+	ID          string   `json:"client_id"`
+	Secret      string   `json:"client_secret"`
+	RedirectURI []string `json:"redirect_uris"`
+}
+
+// StartOIDCProvider starts a real OpenID provider (the oidc-provider library, .ci/oidc/provider.mjs) on a
+// loopback port for this test, with the given clients, and returns its issuer URL once discovery answers.
+func StartOIDCProvider(t testing.TB, clients ...OIDCClient) string {
+	t.Helper()
+	script, err := findUp(".ci/oidc/provider.mjs")
+	if err != nil {
+		t.Fatalf("testenv: %v (run make test, which installs the test tools)", err)
+	}
+	port, err := devstack.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cj, _ := json.Marshal(clients)
+	cmd := exec.Command("node", script)
+	cmd.Env = append(os.Environ(), fmt.Sprintf("PORT=%d", port), "CLIENTS="+string(cj))
+	var out strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("testenv: start OpenID provider: %v", err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() }) //nolint:errcheck
+	issuer := fmt.Sprintf("http://127.0.0.1:%d", port)
+	WaitFor(t, 30*time.Second, "OpenID provider discovery", func() error {
+		resp, err := http.Get(issuer + "/.well-known/openid-configuration")
+		if err != nil {
+			if cmd.ProcessState != nil {
+				return fmt.Errorf("provider exited: %s", out.String())
+			}
+			return err
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("discovery: %d", resp.StatusCode)
+		}
+		return nil
+	})
+	return issuer
+}
+
+// findUp looks for rel in the working directory and its parents (tests run in their package's folder).
+func findUp(rel string) (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		p := filepath.Join(dir, rel)
+		if _, err := os.Stat(p); err == nil {
+			return p, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", fmt.Errorf("%s not found above the working directory", rel)
+		}
+		dir = parent
+	}
+}
+
+// IdPLogin plays the resident at the test OpenID provider without a browser: it follows the authorization URL,
+// signs in as login (a fiscal code) at the given SPID level, and returns the URL the provider redirects back to
+// (the relying party's callback with code and state), without requesting it.
+func IdPLogin(t testing.TB, authURL, login, level string) *url.URL {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	client := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	issuer, err := url.Parse(authURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	next, _ := url.Parse(authURL)
+	for range 10 {
+		if next.Host != issuer.Host {
+			return next // back to the relying party
+		}
+		resp, err := client.Get(next.String())
+		if err != nil {
+			t.Fatalf("idp: %v", err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusOK && strings.Contains(string(body), `name="login"`) {
+			resp, err = client.PostForm(next.String(), url.Values{"login": {login}, "level": {level}})
+			if err != nil {
+				t.Fatalf("idp login: %v", err)
+			}
+			resp.Body.Close()
+		}
+		loc := resp.Header.Get("Location")
+		if loc == "" {
+			t.Fatalf("idp: no redirect from %s (status %d): %s", next, resp.StatusCode, body)
+		}
+		if next, err = next.Parse(loc); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Fatal("idp: too many redirects")
+	return nil
+}

@@ -107,14 +107,16 @@ func funcs(z *i18n.Localizer, asset AssetURL) template.FuncMap {
 			return z.T(id, pairs(kv))
 		},
 		"n":        func(id string, count int) string { return z.N(id, count) },
-		"date":     z.Date,
-		"datetime": z.DateTime,
+		"date":     func(v any) string { return z.Date(timeOf(v)) },
+		"datetime": func(v any) string { return z.DateTime(timeOf(v)) },
 		"weekday":  func(d int) string { return z.T(fmt.Sprintf("date.weekday.%d", d)) },
 		"asset":    asset,
 		// paras splits a message into paragraphs at blank lines; lines splits a list message at line ends.
 		"paras": func(s string) []string { return split(s, "\n\n") },
 		"lines": func(s string) []string { return split(s, "\n") },
 		"now":   time.Now,
+		// dict builds the argument of a partial: dict "Form" $f "Name" "email".
+		"dict": func(kv ...any) map[string]any { return pairs(kv) },
 	}
 }
 
@@ -137,4 +139,17 @@ func split(s, sep string) []string {
 		}
 	}
 	return out
+}
+
+// timeOf accepts a time or a pointer to one (nullable columns), so templates need no dereferencing.
+func timeOf(v any) time.Time {
+	switch t := v.(type) {
+	case time.Time:
+		return t
+	case *time.Time:
+		if t != nil {
+			return *t
+		}
+	}
+	return time.Time{}
 }

@@ -1,0 +1,121 @@
+package notifications
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strconv"
+)
+
+// The kinds of message. Each has templates in every language (i18n/locales/notifications/*.toml):
+// email.<kind>.subject, email.<kind>.text, email.<kind>.action (the link's label, for kinds with a Link),
+// sms.<kind> and, for kinds that reach the inbox, inbox.<kind>.
+const (
+	// KindSigninCode is the e-mail (or SMS) one-time sign-in code. Data: Code (6 digits), Minutes (validity).
+	KindSigninCode = "signin_code"
+	// KindWelcome follows the first sign-in. Data: Link (optional, default the personal area).
+	KindWelcome = "welcome"
+	// KindCaseNews says that an application has news, and nothing of what: that is read after signing in.
+	// Data: Protocol, Link.
+	KindCaseNews = "case_news"
+)
+
+// PortalName is the portal's name in messages ({{.Portal}} in every template).
+const PortalName = "CSC Smart Services"
+
+// PersonalAreaPath is where residents read their messages; the default Link.
+const PersonalAreaPath = "/area-personale"
+
+// field is one Data key a kind accepts, with the only shape its value may have. Fields are few and narrow on
+// purpose: e-mail and SMS bodies cross other people's servers, so a message can carry a code, a protocol number
+// and a link, never free text in which health or disability details could slip.
+type field struct {
+	format   *regexp.Regexp
+	required bool
+	def      string
+}
+
+var (
+	codeFormat     = regexp.MustCompile(`^[0-9]{6}$`)
+	minutesFormat  = regexp.MustCompile(`^[1-9][0-9]{0,2}$`)
+	protocolFormat = regexp.MustCompile(`^[A-Z0-9][A-Z0-9/-]{2,39}$`)
+	// a path on the portal: links are made absolute with BASE_URL when the message is rendered
+	linkFormat = regexp.MustCompile(`^/([A-Za-z0-9._~%?=&+-][A-Za-z0-9._~/%?=&+-]{0,299})?$`)
+)
+
+type kindSpec struct {
+	fields   map[string]field
+	channels []Channel
+	action   bool     // the e-mail ends with a button to Link
+	secret   []string // Data fields removed from the row once it is sent or dead
+}
+
+var kinds = map[string]kindSpec{
+	KindSigninCode: {
+		fields: map[string]field{
+			"Code":    {format: codeFormat, required: true},
+			"Minutes": {format: minutesFormat, def: "10"},
+		},
+		channels: []Channel{Email, SMS},
+		secret:   []string{"Code"},
+	},
+	KindWelcome: {
+		fields:   map[string]field{"Link": {format: linkFormat, def: PersonalAreaPath}},
+		channels: []Channel{Email, SMS, Inbox},
+		action:   true,
+	},
+	KindCaseNews: {
+		fields: map[string]field{
+			"Protocol": {format: protocolFormat, required: true},
+			"Link":     {format: linkFormat, def: PersonalAreaPath},
+		},
+		channels: []Channel{Email, SMS, Inbox},
+		action:   true,
+	},
+}
+
+// Kinds lists the message kinds, for tests and admin pages.
+func Kinds() []string {
+	out := make([]string, 0, len(kinds))
+	for k := range kinds {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// checkData validates a message's data against its kind and returns it with defaults filled in.
+func checkData(kind string, data map[string]string) (map[string]string, error) {
+	spec, ok := kinds[kind]
+	if !ok {
+		return nil, fmt.Errorf("unknown kind %q", kind)
+	}
+	out := make(map[string]string, len(spec.fields))
+	for name, v := range data {
+		f, ok := spec.fields[name]
+		if !ok {
+			return nil, fmt.Errorf("kind %s takes no data field %q", kind, name)
+		}
+		if !f.format.MatchString(v) {
+			return nil, fmt.Errorf("kind %s: data field %s has the wrong format", kind, name) // never echo the value
+		}
+		out[name] = v
+	}
+	for name, f := range spec.fields {
+		if _, ok := out[name]; ok {
+			continue
+		}
+		if f.required {
+			return nil, fmt.Errorf("kind %s needs data field %s", kind, name)
+		}
+		if f.def != "" {
+			out[name] = f.def
+		}
+	}
+	if m, ok := out["Minutes"]; ok {
+		if _, err := strconv.Atoi(m); err != nil {
+			return nil, fmt.Errorf("kind %s: Minutes is not a number", kind)
+		}
+	}
+	return out, nil
+}

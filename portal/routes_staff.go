@@ -1,0 +1,192 @@
+package portal
+
+import (
+	"bytes"
+	"encoding/gob"
+	"errors"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/comunitasocialecremasca/smartservices/portal/storage"
+	"github.com/comunitasocialecremasca/smartservices/portal/views"
+)
+
+// staffRoutes is the back office at a glance. Every page has the staff session (cookie csc_staff), never the
+// citizens' one; the pages behind sign-in load the account on each request, so a role change, a reset or a
+// disabled account takes effect at once.
+func (s *Server) staffRoutes() {
+	app := s.app
+	staff := []fiber.Handler{s.timeout, s.crossOriginMiddleware, s.formRateLimit, s.staffSessions.middleware(s.now),
+		s.languageMiddleware, staffNoStore}
+	signIn := chain(staff...)
+	anyRole := chain(append(slices.Clone(staff), s.requireStaff())...)
+	admin := chain(append(slices.Clone(staff), s.requireStaff(storage.RoleAdmin))...)
+
+	// Sign-in: password, then the TOTP code (or enrolment, the first time; or a recovery code).
+	app.Get("/backoffice/accesso", signIn(s.showStaffSignInPage)...)
+	app.Post("/backoffice/accesso", signIn(s.submitStaffSignIn)...)
+	app.Get("/backoffice/accesso/attivazione", signIn(s.showStaffTOTPEnrolPage)...)
+	app.Post("/backoffice/accesso/attivazione", signIn(s.submitStaffTOTPEnrol)...)
+	app.Get("/backoffice/accesso/codice", signIn(s.showStaffTOTPPage)...)
+	app.Post("/backoffice/accesso/codice", signIn(s.submitStaffTOTP)...)
+	app.Get("/backoffice/accesso/recupero", signIn(s.showStaffRecoveryPage)...)
+	app.Post("/backoffice/accesso/recupero", signIn(s.submitStaffRecovery)...)
+	app.Post("/backoffice/esci", signIn(s.submitStaffSignOut)...)
+
+	app.Get("/backoffice", anyRole(s.showStaffHomePage)...)
+	app.Get("/backoffice/codici-recupero", anyRole(s.showStaffRecoveryCodesPage)...)
+	app.Get("/backoffice/password", anyRole(s.showStaffPasswordPage)...)
+	app.Post("/backoffice/password", anyRole(s.submitStaffPassword)...)
+
+	// Sportelli: every query carries the scope condition.
+	app.Get("/backoffice/sedi", anyRole(s.showStaffOfficesPage)...)
+	app.Get("/backoffice/sedi/:code", anyRole(s.showStaffOfficeEditPage)...)
+	app.Post("/backoffice/sedi/:code", anyRole(s.submitStaffOffice)...)
+
+	// Accounts: admins only.
+	app.Get("/backoffice/utenti", admin(s.showStaffUsersPage)...)
+	app.Get("/backoffice/utenti/nuovo", admin(s.showStaffUserCreatePage)...)
+	app.Post("/backoffice/utenti/nuovo", admin(s.submitStaffUserCreate)...)
+	app.Get("/backoffice/utenti/:id<int>", admin(s.showStaffUserPage)...)
+	app.Post("/backoffice/utenti/:id<int>/ruolo", admin(s.submitStaffUserRole)...)
+	app.Post("/backoffice/utenti/:id<int>/totp", admin(s.submitStaffUserTOTPReset)...)
+	app.Post("/backoffice/utenti/:id<int>/sblocca", admin(s.submitStaffUserUnlock)...)
+	app.Post("/backoffice/utenti/:id<int>/password", admin(s.submitStaffUserPassword)...)
+	app.Post("/backoffice/utenti/:id<int>/disattiva", admin(s.submitStaffUserDisable)...)
+	app.Post("/backoffice/utenti/:id<int>/riattiva", admin(s.submitStaffUserEnable)...)
+}
+
+// Staff session keys (the signed-in account is keyUser, "s:<id>", set by Session.SignIn).
+const (
+	keyStaffPending   = "staff_pending"    // account ID whose password was right, awaiting its code
+	keyStaffPendingAt = "staff_pending_at" // unix seconds: the password step is valid for staffPendingTTL
+	keyStaffCodes     = "staff_codes"      // recovery codes to show once, newline-separated
+	keyStaffNotice    = "staff_notice"     // message ID of a confirmation shown on the next page
+	keyStaffOneTime   = "staff_one_time"   // "<id>\n<password>": a one-time password to show once to the admin
+)
+
+const localStaff = "portal.staff"
+
+// staffNoStore keeps back-office pages (and their redirects and errors) out of every cache.
+func staffNoStore(c *fiber.Ctx) error {
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return c.Next()
+}
+
+// requireStaff lets through a signed-in, enabled staff account with one of roles (any role when none are given).
+// Without a staff session a page view goes to the sign-in page, unless the browser carries a signed-in citizen
+// session: a resident who wanders onto a back-office address is refused, not invited to sign in.
+func (s *Server) requireStaff(roles ...string) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		sess := s.staffSessions.of(c)
+		id := staffIDOf(sess.User())
+		var u storage.StaffUser
+		err := storage.ErrNotFound
+		if id != 0 {
+			u, err = s.DB.StaffUserByID(c.UserContext(), id)
+		}
+		if err == nil && u.DisabledAt != nil {
+			err = storage.ErrNotFound
+		}
+		if errors.Is(err, storage.ErrNotFound) {
+			if id != 0 { // the account was deleted or disabled since sign-in
+				if err := sess.SignOut(c.UserContext()); err != nil {
+					return err
+				}
+			}
+			citizen, err := s.citizenSignedIn(c)
+			if err != nil {
+				return err
+			}
+			if citizen {
+				return errStaffForbidden(nil)
+			}
+			return c.Redirect("/backoffice/accesso", fiber.StatusSeeOther)
+		}
+		if err != nil {
+			return err
+		}
+		if len(roles) > 0 && !slices.Contains(roles, u.Role) {
+			return errStaffForbidden(nil)
+		}
+		if u.MustChangePassword && c.Path() != "/backoffice/password" && c.Path() != "/backoffice/codici-recupero" {
+			return c.Redirect("/backoffice/password", fiber.StatusSeeOther)
+		}
+		c.Locals(localStaff, &u)
+		return c.Next()
+	}
+}
+
+// currentStaff is the signed-in account on pages behind requireStaff.
+func currentStaff(c *fiber.Ctx) *storage.StaffUser {
+	u, _ := c.Locals(localStaff).(*storage.StaffUser)
+	return u
+}
+
+func staffIDOf(user string) int64 {
+	v, ok := strings.CutPrefix(user, "s:")
+	if !ok {
+		return 0
+	}
+	id, _ := strconv.ParseInt(v, 10, 64)
+	return id
+}
+
+func staffKey(id int64) string { return "s:" + strconv.FormatInt(id, 10) }
+
+// citizenSignedIn reports whether the request carries a citizen session with a signed-in person. It reads the
+// session straight from Redis: running the citizens' session middleware here would create a session for them.
+func (s *Server) citizenSignedIn(c *fiber.Ctx) (bool, error) {
+	id := c.Cookies(SessionCookie)
+	if id == "" || len(id) > 64 {
+		return false, nil
+	}
+	raw, err := s.Redis.Get(c.UserContext(), s.sessions.prefix+id).Bytes()
+	if errors.Is(err, redis.Nil) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	var data map[string]any
+	if err := gob.NewDecoder(bytes.NewReader(raw)).Decode(&data); err != nil {
+		return false, nil // not a session the portal wrote
+	}
+	user, _ := data[keyUser].(string)
+	return user != "", nil
+}
+
+func errStaffForbidden(cause error) error {
+	return &Error{Status: fiber.StatusForbidden, Msg: "forbidden", Cause: cause}
+}
+
+// renderStaff renders a back-office page. data always carries the signed-in account (nil on the sign-in pages)
+// for the menu, and the confirmation left by the previous request.
+func (s *Server) renderStaff(c *fiber.Ctx, status int, page, title string, crumbs []views.Crumb, data map[string]any) error {
+	if data == nil {
+		data = map[string]any{}
+	}
+	data["Staff"] = currentStaff(c)
+	if sess := s.staffSessions.of(c); sess != nil {
+		if n, _ := sess.Get(keyStaffNotice).(string); n != "" {
+			data["Notice"] = n
+			sess.Set(keyStaffNotice, "")
+		}
+	}
+	return s.render(c, status, page, title, crumbs, data)
+}
+
+// staffCrumb is the first breadcrumb of the back office.
+func (s *Server) staffCrumb(c *fiber.Ctx) views.Crumb {
+	return views.Crumb{Title: s.localizer(c).T("staff.nav.home"), URL: "/backoffice"}
+}
+
+// redirectWithNotice leaves a confirmation for the next page and redirects there (POST, then GET).
+func (s *Server) redirectWithNotice(c *fiber.Ctx, to, notice string) error {
+	s.staffSessions.of(c).Set(keyStaffNotice, notice)
+	return c.Redirect(to, fiber.StatusSeeOther)
+}
