@@ -3,6 +3,7 @@ package portal
 import (
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/comunitasocialecremasca/smartservices/notifications"
 	"github.com/comunitasocialecremasca/smartservices/portal/views"
 )
 
@@ -14,7 +15,11 @@ func (s *Server) showPersonalArea(c *fiber.Ctx) error {
 	}
 	sess := sessionOf(c)
 	method, _ := sess.Get(keyAuthMethod).(string)
+	unread, err := notifications.UnreadCount(c.UserContext(), s.DB.Pool, p.ID)
+	if err != nil {
+		return err
+	}
 	z := s.localizer(c)
 	return s.render(c, fiber.StatusOK, "area", z.T("nav.personal_area"), []views.Crumb{s.home(c)},
-		map[string]any{"Person": p, "Method": method})
+		map[string]any{"Person": p, "Method": method, "Unread": unread})
 }

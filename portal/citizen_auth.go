@@ -7,7 +7,9 @@ import (
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/jackc/pgx/v5"
 
+	"github.com/comunitasocialecremasca/smartservices/notifications"
 	"github.com/comunitasocialecremasca/smartservices/portal/storage"
 )
 
@@ -69,4 +71,17 @@ func (s *Server) signInCitizen(ctx context.Context, c *fiber.Ctx, p storage.Pers
 		next = "/area-personale"
 	}
 	return c.Redirect(safeNext(next), fiber.StatusSeeOther)
+}
+
+// welcome puts the first message in a new resident's inbox (and e-mail, when known), in the transaction that
+// creates the account.
+func (s *Server) welcome(ctx context.Context, tx pgx.Tx, p storage.Person) error {
+	to := notifications.Recipient{PersonID: p.ID, Lang: p.Lang}
+	channels := []notifications.Channel{notifications.Inbox}
+	if p.Email != nil && p.NotifyEmail {
+		to.Email = *p.Email
+		channels = append(channels, notifications.Email)
+	}
+	return s.Outbox.Enqueue(ctx, tx, notifications.Message{Kind: notifications.KindWelcome, To: to, Channels: channels,
+		Data: map[string]string{"Link": "/area-personale"}, UniqueKey: "welcome:" + strconv.FormatInt(p.ID, 10)})
 }

@@ -235,7 +235,7 @@ func (s *Server) submitFiscalCode(c *fiber.Ctx) error {
 	ctx := c.UserContext()
 	p, err := s.DB.CreateFromEmail(ctx, email, storage.IdentityClaims{
 		FiscalCode: cf.Code, GivenName: given, FamilyName: family, Lang: s.localizer(c).Lang.Code,
-	})
+	}, s.welcome)
 	if errors.Is(err, storage.ErrConflict) {
 		form.fail("fiscal_code", "form.error.cf_taken")
 		return s.renderFiscalCodePage(c, fiber.StatusUnprocessableEntity, form)

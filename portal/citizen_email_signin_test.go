@@ -18,15 +18,18 @@ import (
 
 var codeRe = regexp.MustCompile(`\b(\d{6})\b`)
 
-// mailTo waits until the n-th e-mail to addr has reached the real SMTP server and returns it, decoded.
+// mailTo waits until the n-th sign-in code e-mail to addr has reached the real SMTP server and returns it,
+// decoded. (Other e-mails, such as the welcome message, are not counted.)
 func (e *env) mailTo(t *testing.T, addr string, n int) testenv.ParsedMail {
 	t.Helper()
 	var found []testenv.ParsedMail
-	testenv.WaitFor(t, 15*time.Second, fmt.Sprintf("e-mail %d to %s", n, addr), func() error {
+	testenv.WaitFor(t, 15*time.Second, fmt.Sprintf("code e-mail %d to %s", n, addr), func() error {
 		found = found[:0]
 		for _, m := range e.mail.Messages() {
 			if len(m.To) == 1 && m.To[0] == addr {
-				found = append(found, testenv.ParseMail(t, m.Raw))
+				if pm := testenv.ParseMail(t, m.Raw); codeRe.MatchString(pm.Text) {
+					found = append(found, pm)
+				}
 			}
 		}
 		if len(found) < n {

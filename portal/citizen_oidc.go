@@ -169,7 +169,7 @@ func (s *Server) finishOIDC(c *fiber.Ctx) error {
 	p, _, err := s.DB.UpsertFromIdentity(c.UserContext(), storage.IdentityClaims{
 		FiscalCode: cf.Code, GivenName: claims.GivenName, FamilyName: claims.FamilyName, Email: email, Phone: phone,
 		Lang: s.localizer(c).Lang.Code,
-	}, "spid", claims.ACR)
+	}, "spid", claims.ACR, s.welcome)
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -218,4 +219,27 @@ func TestOwnDataExport(t *testing.T) {
 	if got.Person.FiscalCode != mario || got.Person.Email != "mario.rossi@example.org" || len(got.SignIns) != 1 || got.SignIns[0].Method != "spid" {
 		t.Errorf("export: %+v", got)
 	}
+}
+
+// A new resident finds a welcome message in the inbox; nobody else can touch it.
+func TestInboxWelcomeAndOwnership(t *testing.T) {
+	e := newOIDCEnv(t)
+	mine, theirs := e.client(t), e.client(t)
+	spidSignIn(t, mine, mario, spidL2)
+	spidSignIn(t, theirs, "BNCLRA01B43D150H", spidL2) // another resident
+	_, body := mine.get("/area-personale")
+	wantContains(t, body, "Da leggere: 1")
+	_, body = mine.get("/area-personale/messaggi")
+	wantContains(t, body, `action="/area-personale/messaggi/`)
+	id := regexp.MustCompile(`/area-personale/messaggi/(\d+)/letto`).FindStringSubmatch(body)[1]
+	resp, _ := theirs.do("POST", "/area-personale/messaggi/"+id+"/letto", url.Values{})
+	wantStatus(t, resp, http.StatusNotFound)
+	resp, _ = mine.do("POST", "/area-personale/messaggi/"+id+"/letto", url.Values{})
+	wantStatus(t, resp, http.StatusSeeOther)
+	_, body = mine.get("/area-personale/messaggi")
+	if strings.Contains(body, "/letto") {
+		t.Error("message still unread")
+	}
+	resp, _ = mine.do("POST", "/area-personale/messaggi/abc/letto", url.Values{})
+	wantStatus(t, resp, http.StatusNotFound)
 }

@@ -70,6 +70,8 @@ func (s *Server) routes() {
 	app.Get("/area-personale/profilo", signedIn(s.showProfilePage)...)
 	app.Post("/area-personale/profilo", signedIn(s.submitProfile)...)
 	app.Get("/area-personale/dati", signedIn(s.exportOwnData)...)
+	app.Get("/area-personale/messaggi", signedIn(s.showMessagesPage)...)
+	app.Post("/area-personale/messaggi/:id/letto", signedIn(s.markMessageRead)...)
 	app.Post("/esci-ovunque", signedIn(s.signOutEverywhere)...)
 
 	s.staffRoutes()

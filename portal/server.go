@@ -50,6 +50,7 @@ type Server struct {
 	pages         pageCache
 	crossOrigin   *http.CrossOriginProtection
 	oidc          *oidcRP // nil when SPID/CIE sign-in is off
+	templates     *notifications.Templates
 	draining      atomic.Bool
 }
 
@@ -71,6 +72,9 @@ func New(d Deps) (*Server, error) {
 	s := &Server{Deps: d, views: eng, limiter: redis_rate.NewLimiter(d.Redis)}
 	s.crossOrigin, err = newCrossOriginProtection(d.Config.BaseURL.Scheme + "://" + d.Config.BaseURL.Host)
 	if err != nil {
+		return nil, err
+	}
+	if s.templates, err = notifications.NewTemplates(d.I18n, d.Config.BaseURL); err != nil {
 		return nil, err
 	}
 	if d.Config.Identity.OIDCIssuer != "" {

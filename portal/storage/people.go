@@ -57,10 +57,14 @@ type IdentityClaims struct {
 	FiscalCode, GivenName, FamilyName, Email, Phone, Lang string
 }
 
+// OnCreate runs in the transaction that creates a person, for what must happen if and only if the account
+// exists (the welcome message in the outbox).
+type OnCreate func(ctx context.Context, tx pgx.Tx, p Person) error
+
 // UpsertFromIdentity finds the person by fiscal code, creating them if new, and refreshes the names the provider
 // asserts. Contact details are filled only where empty: the person may have changed them in their profile.
 // The sign-in is recorded in the same transaction.
-func (db *DB) UpsertFromIdentity(ctx context.Context, c IdentityClaims, method, level string) (Person, bool, error) {
+func (db *DB) UpsertFromIdentity(ctx context.Context, c IdentityClaims, method, level string, onCreate OnCreate) (Person, bool, error) {
 	var p Person
 	var created bool
 	err := pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
@@ -95,6 +99,11 @@ func (db *DB) UpsertFromIdentity(ctx context.Context, c IdentityClaims, method, 
 			return err
 		}
 		p, created = r.Person, r.Created
+		if created && onCreate != nil {
+			if err := onCreate(ctx, tx, p); err != nil {
+				return err
+			}
+		}
 		_, err = tx.Exec(ctx, `INSERT INTO sign_ins (person_id, method, level) VALUES ($1, $2, $3)`, p.ID, method, level)
 		return err
 	})
@@ -106,7 +115,7 @@ func (db *DB) UpsertFromIdentity(ctx context.Context, c IdentityClaims, method, 
 
 // CreateFromEmail creates the person who proved this e-mail address and declared this fiscal code. A fiscal code
 // already registered is ErrConflict: it cannot be claimed by a second address.
-func (db *DB) CreateFromEmail(ctx context.Context, email string, c IdentityClaims) (Person, error) {
+func (db *DB) CreateFromEmail(ctx context.Context, email string, c IdentityClaims, onCreate OnCreate) (Person, error) {
 	var p Person
 	err := pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
 		rows, _ := tx.Query(ctx, `INSERT INTO people (fiscal_code, given_name, family_name, email, lang)
@@ -117,6 +126,11 @@ func (db *DB) CreateFromEmail(ctx context.Context, email string, c IdentityClaim
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO consents (person_id, kind) VALUES ($1, 'privacy')`, p.ID); err != nil {
 			return err
+		}
+		if onCreate != nil {
+			if err := onCreate(ctx, tx, p); err != nil {
+				return err
+			}
 		}
 		_, err = tx.Exec(ctx, `INSERT INTO sign_ins (person_id, method) VALUES ($1, 'email')`, p.ID)
 		return err
