@@ -49,6 +49,7 @@ func (s *Server) staffRoutes() {
 
 	// Accounts: admins only.
 	app.Get("/backoffice/utenti", admin(s.showStaffUsersPage)...)
+	app.Get("/backoffice/notifiche", admin(s.showFailedDeliveriesPage)...)
 	app.Get("/backoffice/utenti/nuovo", admin(s.showStaffUserCreatePage)...)
 	app.Post("/backoffice/utenti/nuovo", admin(s.submitStaffUserCreate)...)
 	app.Get("/backoffice/utenti/:id<int>", admin(s.showStaffUserPage)...)

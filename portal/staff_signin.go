@@ -69,8 +69,14 @@ func (s *Server) submitStaffSignIn(c *fiber.Ctx) error {
 	if !ok {
 		return s.renderStaffSignIn(c, fiber.StatusUnprocessableEntity, username, nil, s.localizer(c).T("staff.error.credentials"))
 	}
-	// A new ID already at this half-way point: whoever planted or saw the old one learns nothing from it.
-	if err := sess.Renew(); err != nil {
+	// A new ID already at this half-way point: whoever planted or saw the old one learns nothing from it. A session
+	// still signed in as someone else is ended rather than carried over.
+	if sess.User() != "" {
+		err = sess.SignOut(ctx)
+	} else {
+		err = sess.Renew()
+	}
+	if err != nil {
 		return err
 	}
 	sess.Set(keyStaffPending, u.ID)

@@ -651,3 +651,39 @@ func TestStaffAdminManagesAccounts(t *testing.T) {
 	resp, _ = admin.get("/backoffice/utenti/999999")
 	wantStatus(t, resp, http.StatusNotFound)
 }
+
+// Signing in as someone else from a signed-in session ends the first sign-in at the password step.
+func TestStaffSignInAsAnotherEndsTheFirstSession(t *testing.T) {
+	e, clk := newStaffEnv(t)
+	a := e.newStaff(t, "prima.persona", "admin")
+	b := e.newStaff(t, "seconda.persona", "operatore", "crema")
+	c := e.signIn(t, clk, a)
+	first := c.cookie(portal.StaffSessionCookie)
+	resp, _ := c.post("/backoffice/accesso", "username", b.username, "password", b.password)
+	wantRedirect(t, resp, "/backoffice/accesso/attivazione")
+	resp, _ = c.get("/backoffice/utenti")
+	wantRedirect(t, resp, "/backoffice/accesso")
+	if n, _ := e.srv.Redis.Exists(context.Background(), e.prefix+"staff:"+first).Result(); n != 0 {
+		t.Error("the first session still exists")
+	}
+}
+
+// Admins see the notifications that could not be delivered (dead after the last attempt), masked; others cannot.
+func TestStaffAdminSeesDeadDeliveries(t *testing.T) {
+	e, clk := newStaffEnv(t)
+	ctx := context.Background()
+	if _, err := e.db.Pool.Exec(ctx, `INSERT INTO notifications (kind, channel, recipient, lang, data, status, attempts, last_error)
+		VALUES ('case_news', 'email', 'giulia.verdi@example.org', 'it', '{}', 'dead', 8, 'smtp_550')`); err != nil {
+		t.Fatal(err)
+	}
+	admin := e.signIn(t, clk, e.newStaff(t, "admin.test", "admin"))
+	resp, body := admin.get("/backoffice/notifiche")
+	wantStatus(t, resp, http.StatusOK)
+	wantContains(t, body, "non consegnata", "smtp_550", "case_news")
+	if strings.Contains(body, "giulia.verdi@example.org") {
+		t.Error("recipient shown unmasked")
+	}
+	op := e.signIn(t, clk, e.newStaff(t, "op.test", "operatore", "crema"))
+	resp, _ = op.get("/backoffice/notifiche")
+	wantStatus(t, resp, http.StatusForbidden)
+}
