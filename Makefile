@@ -40,6 +40,7 @@ system-deps:
 		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
 
-# axe-core for the accessibility checks in browser tests.
+# axe-core (accessibility checks) and oidc-provider (the OpenID provider the sign-in tests use), reinstalled
+# whenever the lock file changes.
 test-deps:
-	@[ -f $(AXE_CORE_JS) ] || npm ci --prefix .ci --no-audit --no-fund --loglevel=error
+	@[ .ci/node_modules/.package-lock.json -nt .ci/package-lock.json ] || npm ci --prefix .ci --no-audit --no-fund --loglevel=error
