@@ -9,26 +9,9 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-)
 
-// The district as demo data: the six sub-ambiti and the 48 comuni of the Distretto di Crema. Staff can move a
-// comune to another sub-ambito; the grouping here follows geography.
-var district = []struct {
-	code, name string
-	comuni     []string
-}{
-	{"crema", "Crema", []string{"Crema"}},
-	{"bagnolo-cremasco", "Bagnolo Cremasco", []string{"Bagnolo Cremasco", "Capergnanica", "Casaletto Ceredano", "Chieve",
-		"Credera Rubbiano", "Monte Cremasco", "Montodine", "Moscazzano", "Ripalta Cremasca", "Ripalta Guerina", "Vaiano Cremasco"}},
-	{"castelleone", "Castelleone", []string{"Castelleone", "Fiesco", "Gombito", "Izano", "Madignano", "Ripalta Arpina",
-		"Salvirola", "Trigolo"}},
-	{"pandino", "Pandino", []string{"Agnadello", "Dovera", "Palazzo Pignano", "Pandino", "Rivolta d'Adda", "Spino d'Adda", "Vailate"}},
-	{"sergnano", "Sergnano", []string{"Camisano", "Campagnola Cremasca", "Capralba", "Casale Cremasco-Vidolasco",
-		"Casaletto Vaprio", "Castel Gabbiano", "Cremosano", "Pianengo", "Pieranica", "Quintano", "Ricengo", "Sergnano",
-		"Torlino Vimercati", "Trescore Cremasco"}},
-	{"soncino", "Soncino", []string{"Casaletto di Sopra", "Cumignano sul Naviglio", "Genivolta", "Offanengo", "Romanengo",
-		"Soncino", "Ticengo"}},
-}
+	"github.com/comunitasocialecremasca/smartservices/forms"
+)
 
 // Slug turns a comune's name into its code: "Rivolta d'Adda" → "rivolta-d-adda".
 func Slug(name string) string {
@@ -56,14 +39,14 @@ type StaffCredential struct {
 func (db *DB) Seed(ctx context.Context, now time.Time, hash func(string) (string, error)) ([]StaffCredential, error) {
 	var created []StaffCredential
 	err := pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
-		for i, s := range district {
+		for i, s := range forms.District {
 			if _, err := tx.Exec(ctx, `INSERT INTO sub_ambiti (code, name, position) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
-				s.code, s.name, i+1); err != nil {
+				s.Code, s.Name, i+1); err != nil {
 				return err
 			}
-			for _, c := range s.comuni {
+			for _, c := range s.Comuni {
 				if _, err := tx.Exec(ctx, `INSERT INTO comuni (code, name, sub_ambito) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
-					Slug(c), c, s.code); err != nil {
+					Slug(c), c, s.Code); err != nil {
 					return err
 				}
 			}
@@ -71,13 +54,13 @@ func (db *DB) Seed(ctx context.Context, now time.Time, hash func(string) (string
 		// One sportello per sub-ambito, in the main comune's town hall; contact details are set by staff.
 		weekdaysMorning, _ := json.Marshal([]OpeningHours{{Days: []int{1, 2, 3, 4, 5}, From: "09:00", To: "12:30"}, {Days: []int{3}, From: "14:00", To: "17:00"}})
 		twoMornings, _ := json.Marshal([]OpeningHours{{Days: []int{2, 4}, From: "09:00", To: "12:00"}})
-		for _, s := range district {
+		for _, s := range forms.District {
 			hours := twoMornings
-			if s.code == "crema" {
+			if s.Code == "crema" {
 				hours = weekdaysMorning
 			}
 			if _, err := tx.Exec(ctx, `INSERT INTO offices (code, name, comune, address, hours) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`,
-				"sportello-"+s.code, "Sportello sociale di "+s.name, Slug(s.name), "Municipio di "+s.name, hours); err != nil {
+				"sportello-"+s.Code, "Sportello sociale di "+s.Name, Slug(s.Name), "Municipio di "+s.Name, hours); err != nil {
 				return err
 			}
 		}
