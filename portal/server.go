@@ -126,6 +126,8 @@ func (s *Server) Serve(ln net.Listener) error { return s.app.Listener(ln) }
 // new requests, then after the drain delay the listener closes and in-flight requests finish (up to ctx).
 func (s *Server) Shutdown(ctx context.Context, drain time.Duration) error {
 	s.draining.Store(true)
+	// Logged after the flag is set: whoever reads this line can rely on /readyz answering 503.
+	s.Log.Info("draining", "delay", drain.String())
 	if drain > 0 {
 		t := time.NewTimer(drain)
 		select {

@@ -186,7 +186,6 @@ func serve(ctx context.Context, getenv func(string) string, opt serveOptions) er
 		return err
 	case <-ctx.Done():
 	}
-	log.Info("draining", "delay", cfg.ShutdownDrain.String(), "timeout", cfg.ShutdownTimeout.String())
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownDrain+cfg.ShutdownTimeout)
 	defer cancel()
 	if err := srv.Shutdown(sctx, cfg.ShutdownDrain); err != nil {
