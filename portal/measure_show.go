@@ -40,9 +40,10 @@ func (s *Server) showMeasurePage(c *fiber.Ctx) error {
 			return nil, err
 		}
 		z := s.localizer(c)
+		_, err = forms.Latest(m.Code)
 		return &pageSpec{Name: "measure", Title: z.T("measure." + m.Msg + ".title"),
 			Crumbs: []views.Crumb{s.home(c), {Title: z.T("page.measures.title"), URL: "/misure"}},
-			Data:   map[string]any{"Measure": m, "Call": s.callView(calls, m.Code)}}, nil
+			Data:   map[string]any{"Measure": m, "Call": s.callView(calls, m.Code), "HasCheck": err == nil}}, nil
 	})
 }
 

@@ -40,6 +40,8 @@ func (s *Server) routes() {
 	app.Get("/", public(s.showHomePage)...)
 	app.Get("/misure", public(s.showMeasuresPage)...)
 	app.Get("/misure/:slug", public(s.showMeasurePage)...)
+	app.Get("/misure/:slug/verifica", public(s.showMeasureCheckPage)...) // depends on the answers: rendered, not cached
+	app.Post("/misure/:slug/verifica", public(s.submitMeasureCheck)...)
 	app.Get("/servizi/:slug", public(s.showServicePage)...)
 	app.Get("/sedi", public(s.showOfficesPage)...)
 	app.Get("/accessibilita", public(s.showLegalPage("accessibility"))...)
