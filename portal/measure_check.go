@@ -12,20 +12,18 @@ import (
 	"github.com/comunitasocialecremasca/smartservices/portal/views"
 )
 
-// precheckCall holds the ISEE thresholds the "can I apply?" pre-check uses, in cents by category: the demo values
-// of the 2026 call (socio-sanitario ISEE up to €25,000 for adults, ordinario up to €40,000 for minors; voucher
-// recipients are adults). Calls will carry their thresholds as data; until then this is the one place they live.
-// Ages are taken today: the pre-check is indicative, and the application itself uses the call's opening day.
-func (s *Server) precheckCall() forms.CallParams {
-	return forms.CallParams{
-		Thresholds: map[string]int64{
-			"anziani":          25_000_00,
-			"disabili_adulti":  25_000_00,
-			"voucher":          25_000_00,
-			"caregiver_minori": 40_000_00,
-		},
-		Opens: s.now(),
+// precheckCall returns the rules of the measure's current call (its ISEE thresholds per category, set by staff
+// as data). Ages are taken today: the pre-check is indicative; the application itself uses the call's opening day.
+func (s *Server) precheckCall(c *fiber.Ctx, measure string) (forms.CallParams, error) {
+	calls, err := s.DB.LatestCalls(c.UserContext())
+	if err != nil {
+		return forms.CallParams{}, err
 	}
+	call, ok := calls[measure]
+	if !ok || len(call.Thresholds) == 0 {
+		return forms.CallParams{}, errNotFound(nil)
+	}
+	return forms.CallParams{Thresholds: call.Thresholds, Opens: s.now()}, nil
 }
 
 // checkQuestion is one question of the pre-check, as the template draws it: radio buttons for choice and yes/no
@@ -83,8 +81,12 @@ func (s *Server) submitMeasureCheck(c *fiber.Ctx) error {
 	if !form.ok() {
 		return s.renderMeasureCheck(c, fiber.StatusUnprocessableEntity, m, d, form, nil)
 	}
+	call, err := s.precheckCall(c, m.Code)
+	if err != nil {
+		return err
+	}
 	result := &checkResult{}
-	for _, r := range forms.Eligibility(d, answers, s.precheckCall()) {
+	for _, r := range forms.Eligibility(d, answers, call) {
 		result.Reasons = append(result.Reasons, problemText(z, forms.Problem{ID: r.ID, Data: r.Data}))
 	}
 	return s.renderMeasureCheck(c, fiber.StatusOK, m, d, form, result)

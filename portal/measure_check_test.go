@@ -89,3 +89,18 @@ func TestMeasureCheckUnknownMeasureAndCrossSite(t *testing.T) {
 	resp, _ = c.do("POST", checkPath, eligibleAnswers())
 	wantStatus(t, resp, http.StatusForbidden)
 }
+
+// The thresholds are the call's data: when staff raise one, the pre-check follows without a release.
+func TestMeasureCheckFollowsTheCallsThresholds(t *testing.T) {
+	e := newEnv(t)
+	a := eligibleAnswers()
+	a.Set("isee", "30000")
+	_, body := e.client(t).do("POST", checkPath, a)
+	wantContains(t, body, "L&#39;ISEE supera il limite di")
+	if _, err := e.db.Pool.Exec(t.Context(), `UPDATE calls SET thresholds = jsonb_set(thresholds, '{anziani}', '3500000')
+		WHERE measure = 'fna-b2'`); err != nil {
+		t.Fatal(err)
+	}
+	_, body = e.client(t).do("POST", checkPath, a)
+	wantContains(t, body, "Puoi fare domanda.")
+}

@@ -10,11 +10,14 @@ import (
 
 // Call is a yearly call (avviso) of a measure, with the window in which applications are accepted.
 type Call struct {
-	ID       int64     `db:"id"`
-	Measure  string    `db:"measure"`
-	Year     int       `db:"year"`
-	OpensAt  time.Time `db:"opens_at"`
-	ClosesAt time.Time `db:"closes_at"`
+	ID          int64            `db:"id"`
+	Measure     string           `db:"measure"`
+	Year        int              `db:"year"`
+	OpensAt     time.Time        `db:"opens_at"`
+	ClosesAt    time.Time        `db:"closes_at"`
+	FormVersion string           `db:"form_version"` // the form definition residents fill in, e.g. fna-b2/2026-v1
+	Thresholds  map[string]int64 `db:"thresholds"`   // ISEE limit per category, cents
+	Budgets     map[string]int64 `db:"budgets"`      // budget per category, cents
 }
 
 // State tells where now falls in the call's window.
@@ -32,7 +35,7 @@ func (c Call) State(now time.Time) string {
 // LatestCalls returns the most recent call of each measure, keyed by measure code.
 func (db *DB) LatestCalls(ctx context.Context) (map[string]Call, error) {
 	rows, _ := db.Pool.Query(ctx, `
-		SELECT DISTINCT ON (measure) id, measure, year, opens_at, closes_at
+		SELECT DISTINCT ON (measure) id, measure, year, opens_at, closes_at, form_version, thresholds, budgets
 		FROM calls ORDER BY measure, year DESC`)
 	calls, err := pgx.CollectRows(rows, pgx.RowToStructByName[Call])
 	if err != nil {

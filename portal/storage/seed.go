@@ -67,20 +67,25 @@ func (db *DB) Seed(ctx context.Context, now time.Time, hash func(string) (string
 		// Calls relative to the day of the first seed, so a fresh demo always shows one open, one upcoming, one closed.
 		year := now.Year()
 		day := time.Date(now.Year(), now.Month(), now.Day(), 9, 0, 0, 0, now.Location())
+		// Demo thresholds (PRODUCT.md): ISEE socio-sanitario up to €25,000 for adults, ordinario up to €40,000 for
+		// minors (FNA B2); up to €26,000 for rent support.
+		fnaThresholds := map[string]int64{"anziani": 25_000_00, "disabili_adulti": 25_000_00, "voucher": 25_000_00, "caregiver_minori": 40_000_00}
 		calls := []struct {
 			measure       string
 			opens, closes time.Time
+			form          string
+			thresholds    map[string]int64
 		}{
-			{"fna-b2", day.AddDate(0, 0, -14), day.AddDate(0, 2, 0).Add(3 * time.Hour)},
-			{"misura-unica", day.AddDate(0, 0, 30), day.AddDate(0, 3, 0).Add(3 * time.Hour)},
-			{"caregiver", day.AddDate(0, -4, 0), day.AddDate(0, -2, 0).Add(3 * time.Hour)},
+			{"fna-b2", day.AddDate(0, 0, -14), day.AddDate(0, 2, 0).Add(3 * time.Hour), "fna-b2/2026-v1", fnaThresholds},
+			{"misura-unica", day.AddDate(0, 0, 30), day.AddDate(0, 3, 0).Add(3 * time.Hour), "", map[string]int64{"affitto": 26_000_00}},
+			{"caregiver", day.AddDate(0, -4, 0), day.AddDate(0, -2, 0).Add(3 * time.Hour), "", map[string]int64{}},
 		}
 		for _, c := range calls {
 			if _, err := tx.Exec(ctx, `INSERT INTO measures (code) VALUES ($1) ON CONFLICT DO NOTHING`, c.measure); err != nil {
 				return err
 			}
-			if _, err := tx.Exec(ctx, `INSERT INTO calls (measure, year, opens_at, closes_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`,
-				c.measure, year, c.opens, c.closes); err != nil {
+			if _, err := tx.Exec(ctx, `INSERT INTO calls (measure, year, opens_at, closes_at, form_version, thresholds)
+				VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`, c.measure, year, c.opens, c.closes, c.form, c.thresholds); err != nil {
 				return err
 			}
 		}

@@ -103,3 +103,20 @@ func TestCallState(t *testing.T) {
 		}
 	}
 }
+
+// Calls carry their thresholds and form version as data; the seed fills the demo values.
+func TestCallsCarryTheirRules(t *testing.T) {
+	db := testenv.Shared(t).DB(t)
+	ctx := context.Background()
+	calls, err := db.LatestCalls(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fna := calls["fna-b2"]
+	if fna.FormVersion != "fna-b2/2026-v1" || fna.Thresholds["anziani"] != 25_000_00 || fna.Thresholds["caregiver_minori"] != 40_000_00 {
+		t.Errorf("FNA call: %+v", fna)
+	}
+	if _, err := db.Pool.Exec(ctx, `UPDATE calls SET thresholds = '[1]' WHERE measure = 'fna-b2'`); err == nil {
+		t.Error("thresholds that are not an object accepted")
+	}
+}
