@@ -158,7 +158,7 @@ func (s *Server) checkSignInCode(c *fiber.Ctx) error {
 		form.fail("code", "form.error.code_expired")
 		return s.renderCodePage(c, fiber.StatusUnprocessableEntity, form)
 	}
-	sess.s.Delete(keyOTPEmail)
+	sess.Delete(keyOTPEmail)
 	p, err := s.DB.PersonByEmail(ctx, email)
 	if errors.Is(err, storage.ErrNotFound) {
 		// The address is proved; the fiscal code is asked once. Privilege has not changed yet, but the session
@@ -243,6 +243,6 @@ func (s *Server) submitFiscalCode(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	sess.s.Delete(keyVerified)
+	sess.Delete(keyVerified)
 	return s.signInCitizen(ctx, c, p, "email", "")
 }

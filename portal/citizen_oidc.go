@@ -128,10 +128,7 @@ func (s *Server) finishOIDC(c *fiber.Ctx) error {
 	nonce, _ := sess.Get(keyOIDCNonce).(string)
 	verifier, _ := sess.Get(keyOIDCPKCE).(string)
 	// One use only: whatever happens next, this request in flight is spent.
-	sess.s.Delete(keyOIDCState)
-	sess.s.Delete(keyOIDCNonce)
-	sess.s.Delete(keyOIDCPKCE)
-	sess.dirty = true
+	sess.Delete(keyOIDCState, keyOIDCNonce, keyOIDCPKCE)
 	if e := c.Query("error"); e != "" {
 		return errSignIn(fmt.Errorf("oidc: provider says %q", e))
 	}

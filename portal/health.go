@@ -112,5 +112,3 @@ func (m *httpMetrics) observe(method, route string, status int, d time.Duration)
 	m.requests.WithLabelValues(method, route, strconv.Itoa(status)).Inc()
 	m.duration.WithLabelValues(method, route).Observe(d.Seconds())
 }
-
-func (s *Server) now() time.Time { return s.Now() }

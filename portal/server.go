@@ -116,6 +116,9 @@ func proxyHeader(trusted []string) string {
 	return ""
 }
 
+// now is the clock every handler reads (injectable through Deps.Now for tests).
+func (s *Server) now() time.Time { return s.Now() }
+
 // App exposes the Fiber application, for app.Test in tests.
 func (s *Server) App() *fiber.App { return s.app }
 

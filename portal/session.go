@@ -66,6 +66,14 @@ func (s *Session) Get(key string) any { return s.s.Get(key) }
 
 func (s *Session) Set(key string, v any) { s.s.Set(key, v); s.dirty = true }
 
+// Delete removes keys; like Set, the change is saved when the request ends.
+func (s *Session) Delete(keys ...string) {
+	for _, k := range keys {
+		s.s.Delete(k)
+	}
+	s.dirty = true
+}
+
 // ID is the session ID. It is set for new sessions too, which are stored when the request ends.
 func (s *Session) ID() string { return s.s.ID() }
 

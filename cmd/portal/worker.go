@@ -19,23 +19,15 @@ import (
 // runWorker is `portal worker`: it delivers notifications (e-mail, SMS) until ctx ends (SIGINT/SIGTERM), then
 // lets deliveries in flight finish. Run one or more next to `portal serve`; River shares the work between them.
 func runWorker(ctx context.Context) error {
-	cfg, err := config.Load(nil)
-	if err != nil {
-		return err
-	}
-	log := newLogger(cfg, os.Stderr)
-	db, err := storage.Open(ctx, cfg.DatabaseURL, cfg.DBMaxConns)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	stop, err := startWorker(ctx, cfg, db.Pool, log, nil)
-	if err != nil {
-		return err
-	}
-	<-ctx.Done()
-	stop()
-	return nil
+	return withDB(ctx, func(cfg *config.Config, db *storage.DB) error {
+		stop, err := startWorker(ctx, cfg, db.Pool, newLogger(cfg, os.Stderr), nil)
+		if err != nil {
+			return err
+		}
+		<-ctx.Done()
+		stop()
+		return nil
+	})
 }
 
 // startWorker runs the notification worker inside this process, e.g. next to the web server in `make run`.
