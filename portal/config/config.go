@@ -3,6 +3,7 @@
 package config
 
 import (
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
@@ -42,6 +43,23 @@ type Config struct {
 	Notify Notify // SMTP_*, SMS_*, NOTIFY_*: how messages reach residents
 
 	Identity Identity // OIDC_*, EMAIL_SIGNIN: how residents sign in
+
+	Documents Documents // DOCUMENTS_*, S3_*, CLAMD_ADDRESS: where uploaded files are kept and how they are checked
+}
+
+// Documents configures the storage and checks of uploaded files.
+type Documents struct {
+	Store          string // DOCUMENTS_STORE: "file" (one node, or a shared volume) or "s3"
+	Dir            string // DOCUMENTS_DIR: the file store's directory, outside any web root
+	Key            []byte // DOCUMENTS_KEY: 32 bytes for AES-256-GCM at rest; nil: derived from SESSION_SECRET
+	MaxFileBytes   int64  // DOCUMENTS_MAX_FILE: per file
+	MaxApplication int64  // DOCUMENTS_MAX_APPLICATION: all files of one application
+	S3Endpoint     string // S3_ENDPOINT: https://host[:port] of an S3-compatible service
+	S3Bucket       string // S3_BUCKET
+	S3Region       string // S3_REGION
+	S3AccessKey    string // S3_ACCESS_KEY
+	S3SecretKey    string // S3_SECRET_KEY
+	ClamdAddress   string // CLAMD_ADDRESS: tcp://host:port or unix:///path of clamd; empty: no virus scan
 }
 
 // Identity configures citizen sign-in: SPID/CIE through an OpenID Connect provider or broker, and e-mail codes.
@@ -72,6 +90,8 @@ var Variables = []string{
 	"FORM_RATE_LIMIT", "SHUTDOWN_DRAIN", "SHUTDOWN_TIMEOUT", "METRICS_ALLOW", "LOG_LEVEL", "LOG_FORMAT",
 	"SMTP_URL", "SMTP_FROM", "SMS_URL", "SMS_TOKEN", "NOTIFY_MAX_ATTEMPTS",
 	"OIDC_ISSUER", "OIDC_CLIENT_ID", "OIDC_CLIENT_SECRET", "OIDC_ACR", "EMAIL_SIGNIN",
+	"DOCUMENTS_STORE", "DOCUMENTS_DIR", "DOCUMENTS_KEY", "DOCUMENTS_MAX_FILE", "DOCUMENTS_MAX_APPLICATION",
+	"S3_ENDPOINT", "S3_BUCKET", "S3_REGION", "S3_ACCESS_KEY", "S3_SECRET_KEY", "CLAMD_ADDRESS",
 }
 
 // Load reads the configuration from getenv (os.Getenv when nil). The error lists every bad value, one per line.
@@ -142,6 +162,7 @@ func Load(getenv func(string) string) (*Config, error) {
 	}
 	c.Notify = p.notify()
 	c.Identity = p.identity()
+	c.Documents = p.documents()
 	if len(p.errs) > 0 {
 		return nil, errors.New("invalid configuration:\n  " + strings.Join(p.errs, "\n  "))
 	}
@@ -303,6 +324,47 @@ func (p *parser) prefixes(name, def string) []netip.Prefix {
 		out = append(out, pr)
 	}
 	return out
+}
+
+// documents reads and checks the upload variables.
+func (p *parser) documents() Documents {
+	d := Documents{
+		Store:          p.oneOf("DOCUMENTS_STORE", "file", "file", "s3"),
+		Dir:            p.str("DOCUMENTS_DIR", "/var/lib/csc-portal/documents"),
+		MaxFileBytes:   int64(p.size("DOCUMENTS_MAX_FILE", 10<<20)),
+		MaxApplication: int64(p.size("DOCUMENTS_MAX_APPLICATION", 50<<20)),
+		S3Endpoint:     strings.TrimRight(p.str("S3_ENDPOINT", ""), "/"),
+		S3Bucket:       p.str("S3_BUCKET", ""),
+		S3Region:       p.str("S3_REGION", "us-east-1"),
+		S3AccessKey:    p.str("S3_ACCESS_KEY", ""),
+		S3SecretKey:    p.str("S3_SECRET_KEY", ""),
+		ClamdAddress:   p.str("CLAMD_ADDRESS", ""),
+	}
+	if k := p.str("DOCUMENTS_KEY", ""); k != "" {
+		key, err := hex.DecodeString(k)
+		if err != nil || len(key) != 32 {
+			p.bad("DOCUMENTS_KEY", "must be 64 hexadecimal characters (openssl rand -hex 32)")
+		}
+		d.Key = key
+	}
+	if d.MaxFileBytes > d.MaxApplication {
+		p.bad("DOCUMENTS_MAX_FILE", "must not exceed DOCUMENTS_MAX_APPLICATION")
+	}
+	if d.Store == "s3" {
+		u, err := url.Parse(d.S3Endpoint)
+		if err != nil || u.Host == "" || (u.Scheme != "https" && !(u.Scheme == "http" && loopback(u.Hostname()))) {
+			p.bad("S3_ENDPOINT", "must be the service's https:// URL (http:// only on this machine)")
+		}
+		for name, v := range map[string]string{"S3_BUCKET": d.S3Bucket, "S3_ACCESS_KEY": d.S3AccessKey, "S3_SECRET_KEY": d.S3SecretKey} {
+			if v == "" {
+				p.bad(name, "is required with DOCUMENTS_STORE=s3")
+			}
+		}
+	}
+	if a := d.ClamdAddress; a != "" && !strings.HasPrefix(a, "tcp://") && !strings.HasPrefix(a, "unix://") {
+		p.bad("CLAMD_ADDRESS", "must be tcp://host:port or unix:///path/to/clamd.sock")
+	}
+	return d
 }
 
 // identity reads and checks the citizen sign-in variables.
