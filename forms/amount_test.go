@@ -171,3 +171,69 @@ func FuzzParseAmountEUR(f *testing.F) {
 		}
 	})
 }
+
+// ValidateISEE accepts exactly the amounts from zero to the threshold, and names the threshold when it refuses.
+func FuzzValidateISEE(f *testing.F) {
+	for _, c := range [][2]int64{{0, 0}, {2_600_000, 2_600_000}, {2_600_001, 2_600_000}, {-1, 2_600_000}, {1 << 62, -5}} {
+		f.Add(c[0], c[1])
+	}
+	f.Fuzz(func(t *testing.T, cents, max int64) {
+		p := ValidateISEE(cents, max)
+		switch {
+		case cents < 0:
+			if p.ID != ErrAmountNegative {
+				t.Fatalf("ValidateISEE(%d, %d) = %+v", cents, max, p)
+			}
+		case cents > max:
+			if p.ID != ErrISEEAboveMax || p.Data["Max"] != Cents(max) {
+				t.Fatalf("ValidateISEE(%d, %d) = %+v", cents, max, p)
+			}
+		default:
+			if !p.OK() {
+				t.Fatalf("ValidateISEE(%d, %d) = %+v", cents, max, p)
+			}
+		}
+	})
+}
+
+// An ISEE is valid from the day of its DSU to the 31 December of that year, whatever the time of day or the zone the
+// times are read in, and the expiry it names lies between the DSU and the day it is checked on.
+func FuzzISEEValidOn(f *testing.F) {
+	for _, c := range [][2]int64{{date("2026-01-15").Unix(), date("2026-11-22").Unix()}, {date("2025-12-31").Unix(), date("2026-01-01").Unix()},
+		{date("2026-11-23").Unix(), date("2026-11-22").Unix()}, {0, 0}} {
+		f.Add(c[0], c[1], int32(0), int32(3600))
+	}
+	const span = 400 * 365 * 24 * 3600 // 1770 to 2370
+	f.Fuzz(func(t *testing.T, dsuSec, onSec int64, dsuOff, onOff int32) {
+		zone := func(off int32) *time.Location { return time.FixedZone("", int(off%(14*3600))) }
+		dsu := time.Unix(dsuSec%span, 0).In(zone(dsuOff))
+		on := time.Unix(onSec%span, 0).In(zone(onOff))
+		p := ISEEValidOn(dsu, on)
+		d, today := day(dsu), day(on)
+		switch p.ID {
+		case "":
+			if d.After(today) || d.Year() != today.Year() {
+				t.Fatalf("DSU %v valid on %v", dsu, on)
+			}
+			// still valid on any earlier day from the DSU on, and on the last day of the year
+			if !ISEEValidOn(dsu, dsu).OK() || !ISEEValidOn(dsu, time.Date(d.Year(), 12, 31, 23, 59, 0, 0, time.UTC)).OK() {
+				t.Fatalf("DSU %v: not valid on its own day or at the end of its year", dsu)
+			}
+		case ErrDateFuture:
+			if !d.After(today) {
+				t.Fatalf("DSU %v is not after %v", dsu, on)
+			}
+		case ErrISEEExpired:
+			e, ok := p.Data["Expired"].(time.Time)
+			if !ok || e != day(e) || e.Month() != time.December || e.Day() != 31 || e.Before(d) || !e.Before(today) {
+				t.Fatalf("DSU %v on %v: expired %v", dsu, on, p.Data["Expired"])
+			}
+		default:
+			t.Fatalf("DSU %v on %v: %+v", dsu, on, p)
+		}
+		// the time of day does not matter, only the calendar day where each time was read
+		if again := ISEEValidOn(d.Add(23*time.Hour), today.Add(time.Minute)); again.ID != p.ID {
+			t.Fatalf("DSU %v on %v: %q, but %q later the same days", dsu, on, p.ID, again.ID)
+		}
+	})
+}

@@ -1,6 +1,10 @@
 package forms
 
-import "testing"
+import (
+	"slices"
+	"strings"
+	"testing"
+)
 
 func TestNormalizeEmail(t *testing.T) {
 	ok := map[string]string{"Mario.Rossi@Example.IT": "mario.rossi@example.it", "  a+b@c.it ": "a+b@c.it"}
@@ -36,16 +40,60 @@ func TestNormalizePhone(t *testing.T) {
 
 func FuzzContacts(f *testing.F) {
 	f.Add("mario@example.it", "+39 0373 123456")
+	f.Add("Mario.Rossi@Example.IT ", "0040 (721) 123-456")
+	f.Add("m@x.", "tel:333")
 	f.Fuzz(func(t *testing.T, email, phone string) {
 		if e, msg := NormalizeEmail(email); msg == "" {
 			if again, msg := NormalizeEmail(e); msg != "" || again != e {
 				t.Fatalf("email %q not stable: %q %q", email, again, msg)
 			}
+			// one address, lower case, with a dotted domain: what the outbox can send to
+			at := strings.LastIndexByte(e, '@')
+			if e != strings.ToLower(e) || at < 1 || !strings.Contains(e[at:], ".") || strings.ContainsAny(e, " <>,;") {
+				t.Fatalf("email %q accepted as %q", email, e)
+			}
+			// the case the resident typed does not matter (in ASCII: Unicode case mappings change letters)
+			ascii := !strings.ContainsFunc(email, func(r rune) bool { return r >= 0x80 })
+			if upper, msg := NormalizeEmail(strings.ToUpper(email)); ascii && (msg != "" || upper != e) {
+				t.Fatalf("email %q: upper case gave %q, not %q", email, upper, e)
+			}
+		} else if e != "" || msg != ErrEmailRequired && msg != ErrEmailInvalid {
+			t.Fatalf("email %q: %q with %q", email, msg, e)
 		}
-		if p, msg := NormalizePhone(phone); msg == "" && p != "" {
+		p, msg := NormalizePhone(phone)
+		switch {
+		case msg != "":
+			if p != "" || msg != ErrPhoneInvalid {
+				t.Fatalf("phone %q: %q with %q", phone, msg, p)
+			}
+		case p == "":
+			if strings.TrimSpace(phone) != "" {
+				t.Fatalf("phone %q accepted as empty", phone)
+			}
+		default:
+			// E.164: + and 8 to 15 digits, and stable
+			if p[0] != '+' || len(p) < 9 || len(p) > 16 || !allDigits(p[1:]) {
+				t.Fatalf("phone %q accepted as %q", phone, p)
+			}
 			if again, msg := NormalizePhone(p); msg != "" || again != p {
 				t.Fatalf("phone %q not stable: %q %q", phone, again, msg)
 			}
+		}
+	})
+}
+
+// CleanName keeps every word the resident typed, in order, and is idempotent.
+func FuzzCleanName(f *testing.F) {
+	for _, s := range []string{"  Mario ", "Anna\tMaria  Rossi", "", "\u00a0Zoë\u2003", "محمد  علي", "王\n小明"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		c := CleanName(s)
+		if CleanName(c) != c || strings.TrimSpace(c) != c || strings.Contains(c, "  ") {
+			t.Fatalf("CleanName(%q) = %q is not clean", s, c)
+		}
+		if !slices.Equal(strings.Fields(c), strings.Fields(s)) {
+			t.Fatalf("CleanName(%q) = %q changed the words", s, c)
 		}
 	})
 }

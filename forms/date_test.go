@@ -138,3 +138,33 @@ func FuzzParseDate(f *testing.F) {
 		}
 	})
 }
+
+// The day bounds agree with each other and with calendar order, ignore the time of day, and name a day as the bound.
+func FuzzDateChecks(f *testing.F) {
+	f.Add(date("1985-12-10").Unix(), date("2026-11-22").Unix(), uint8(120), int32(0))
+	f.Add(date("2026-11-22").Unix()+86399, date("2026-11-22").Unix(), uint8(0), int32(-3600))
+	const span = 400 * 365 * 24 * 3600
+	f.Fuzz(func(t *testing.T, aSec, bSec int64, years uint8, off int32) {
+		loc := time.FixedZone("", int(off%(14*3600)))
+		a, b := time.Unix(aSec%span, 0).In(loc), time.Unix(bSec%span, 0).In(loc)
+		da, db := day(a), day(b)
+		if NotBefore(a, b).OK() != !da.Before(db) || NotAfter(a, b).OK() != !da.After(db) {
+			t.Fatalf("%v against %v: NotBefore %v, NotAfter %v", a, b, NotBefore(a, b), NotAfter(a, b))
+		}
+		if NotBefore(a, b).OK() != NotAfter(b, a).OK() || NotFuture(a, b).OK() != NotAfter(a, b).OK() {
+			t.Fatalf("%v, %v: the bounds disagree", a, b)
+		}
+		for _, p := range []Problem{NotBefore(a, b), NotAfter(a, b), WithinYears(a, b, int(years))} {
+			for _, v := range p.Data {
+				if d, ok := v.(time.Time); !ok || d != day(d) {
+					t.Fatalf("%+v: the bound is not a day", p)
+				}
+			}
+		}
+		w := WithinYears(a, b, int(years))
+		inside := !da.Before(day(b.AddDate(-int(years), 0, 0))) && !da.After(day(b.AddDate(int(years), 0, 0)))
+		if w.OK() != inside || !w.OK() && w.ID != ErrDateTooEarly && w.ID != ErrDateTooLate {
+			t.Fatalf("WithinYears(%v, %v, %d) = %+v", a, b, years, w)
+		}
+	})
+}

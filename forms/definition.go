@@ -23,6 +23,10 @@ var ErrUnknownDefinition = errors.New("forms: unknown definition")
 // Definition is one version of a measure's application form: its steps and fields, eligibility rules, required
 // documents and ranking rule. Every text is a message ID. Amounts that change per call (ISEE thresholds, budget)
 // are not here but in CallParams.
+//
+// A call's thresholds and budgets are keyed by category: a threshold by the value of its lte_threshold rule's By
+// field, a budget by the value of the ranking's GroupBy field. A measure with no categories — a rule without By, a
+// ranking without GroupBy — uses the one key KeyAll for both, so its call holds e.g. {"all": 2600000}.
 type Definition struct {
 	ID          string     `json:"id"`      // "<measure>/<version>", e.g. "fna-b2/2026-v1"; stored with each application
 	Measure     string     `json:"measure"` // Measure.Code
@@ -42,6 +46,9 @@ type Step struct {
 	Fields []Field `json:"fields"`
 }
 
+// KeyAll is the key of a call's threshold and budget when the measure has no categories (see Definition).
+const KeyAll = "all"
+
 // Field kinds. Each kind has one normalizer; its normalized value is a string (see Answers).
 const (
 	KindText          = "text"
@@ -57,7 +64,7 @@ const (
 	KindChoice        = "choice"
 	KindMultichoice   = "multichoice" // one normalized value per chosen option
 	KindYesNo         = "yesno"       // normalized "yes" or "no"
-	KindNumber        = "number"      // whole number, decimal
+	KindNumber        = "number"      // whole number, decimal, 0 to Field.Max
 )
 
 var kinds = []string{KindText, KindTextarea, KindDate, KindAmount, KindIBAN, KindCodiceFiscale, KindEmail, KindPhone,
@@ -85,6 +92,8 @@ type Field struct {
 	DateCheck string `json:"date_check,omitempty"`
 	// BirthOf names a codice_fiscale field whose birth date must match this date field.
 	BirthOf string `json:"birth_of,omitempty"`
+	// Max is the largest answer of a number field (12 for a number of months); 0 leaves the engine's own bound.
+	Max int `json:"max,omitempty"`
 }
 
 // Option is one answer of a choice field: the stored value and its label.
@@ -93,7 +102,7 @@ type Option struct {
 	Label string `json:"label"`
 }
 
-// Condition operators. The first five compare answers and may appear anywhere; the last four need a call and only
+// Condition operators. The first six compare answers and may appear anywhere; the last four need a call and only
 // appear in eligibility rules.
 const (
 	OpEq           = "eq"            // value equals Value (for multichoice: Value is among the chosen)
@@ -101,14 +110,15 @@ const (
 	OpIn           = "in"            // value is one of Values (multichoice: any chosen is)
 	OpNotIn        = "not_in"        // negation of in
 	OpSet          = "set"           // answered
+	OpAtLeast      = "gte"           // a number field is ≥ Value, a whole number
 	OpInDistrict   = "in_district"   // a comune field names one of the district's comuni
 	OpAgeAtLeast   = "age_gte"       // a date field, in whole years on the call's opening day, is ≥ Value
 	OpAgeUnder     = "age_lt"        // … is < Value
-	OpLteThreshold = "lte_threshold" // an amount field is ≤ the call's threshold for the value of field By
+	OpLteThreshold = "lte_threshold" // an amount field is ≤ the call's threshold for the value of field By (KeyAll without By)
 )
 
 var (
-	answerOps = []string{OpEq, OpNe, OpIn, OpNotIn, OpSet}
+	answerOps = []string{OpEq, OpNe, OpIn, OpNotIn, OpSet, OpAtLeast}
 	callOps   = []string{OpInDistrict, OpAgeAtLeast, OpAgeUnder, OpLteThreshold}
 )
 
@@ -118,7 +128,7 @@ type Cond struct {
 	Op     string   `json:"op,omitempty"`
 	Value  string   `json:"value,omitempty"`
 	Values []string `json:"values,omitempty"`
-	By     string   `json:"by,omitempty"` // lte_threshold: the field whose value picks the call's threshold
+	By     string   `json:"by,omitempty"` // lte_threshold: the choice field whose value picks the call's threshold; none: KeyAll
 	All    []Cond   `json:"all,omitempty"`
 	Any    []Cond   `json:"any,omitempty"`
 }
@@ -139,7 +149,9 @@ type Document struct {
 }
 
 // Ranking orders applications in the graduatoria: separately per value of GroupBy, by Keys in order, then by time
-// of receipt (always the last key, so ties are impossible).
+// of receipt (always the last key, so ties are impossible). Each group draws on the call's budget for its value;
+// without GroupBy all applications are one group, whose budget is under KeyAll. Without Keys the order is the
+// order of receipt.
 type Ranking struct {
 	GroupBy string    `json:"group_by,omitempty"`
 	Keys    []SortKey `json:"keys"`
@@ -353,6 +365,9 @@ func (d *Definition) checkField(f *Field, bad func(string, ...any)) {
 	if f.DateCheck != "" && (f.Kind != KindDate || !slices.Contains([]string{DateBirth, DatePast, DateDSU}, f.DateCheck)) {
 		bad("field %s: date_check %q", f.ID, f.DateCheck)
 	}
+	if f.Max != 0 && (f.Kind != KindNumber || f.Max < 1 || f.Max > maxNumber) {
+		bad("field %s: max %d belongs to number fields, 1 to %d", f.ID, f.Max, maxNumber)
+	}
 }
 
 // checkCond checks a condition against the fields defined so far; withCall allows the operators that need a call.
@@ -375,6 +390,9 @@ func (d *Definition) checkCond(c Cond, withCall bool) error {
 	if !slices.Contains(answerOps, c.Op) && !(withCall && slices.Contains(callOps, c.Op)) {
 		return fmt.Errorf("field %s: operator %q not allowed here", c.Field, c.Op)
 	}
+	if c.By != "" && c.Op != OpLteThreshold {
+		return fmt.Errorf("field %s: by belongs to lte_threshold, not %q", c.Field, c.Op)
+	}
 	values := c.Values
 	switch c.Op {
 	case OpEq, OpNe:
@@ -387,9 +405,13 @@ func (d *Definition) checkCond(c Cond, withCall bool) error {
 		if f.Kind != KindDate || !isWholeNumber(c.Value) {
 			return fmt.Errorf("%s on %s needs a date field and a number of years", c.Op, c.Field)
 		}
+	case OpAtLeast:
+		if f.Kind != KindNumber || !isWholeNumber(c.Value) {
+			return fmt.Errorf("gte on %s needs a number field and a whole number", c.Field)
+		}
 	case OpLteThreshold:
-		if f.Kind != KindAmount || d.fields[c.By] == nil || d.fields[c.By].Kind != KindChoice {
-			return fmt.Errorf("lte_threshold on %s needs an amount field and by a choice field", c.Field)
+		if f.Kind != KindAmount || c.By != "" && (d.fields[c.By] == nil || d.fields[c.By].Kind != KindChoice) {
+			return fmt.Errorf("lte_threshold on %s needs an amount field, and by (if any) a choice field", c.Field)
 		}
 	}
 	if (c.Op == OpIn || c.Op == OpNotIn) && len(values) == 0 {

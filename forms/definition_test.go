@@ -1,6 +1,12 @@
 package forms
 
 import (
+	"bytes"
+	"encoding/json"
+	"io/fs"
+	"maps"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -40,6 +46,10 @@ func TestParseDefinitionRefusesBrokenOnes(t *testing.T) {
 		{"rule without a reason", `"reason": "why"`, `"reason": ""`, "no reason"},
 		{"missing label", `{"id": "m", "kind": "amount", "label": "l"}`, `{"id": "m", "kind": "amount"}`, "field m: no label"},
 		{"not JSON", `{"id"`, `{id`, "invalid character"},
+		{"threshold on a non-amount field", `"field": "m", "op": "lte_threshold"`, `"field": "a", "op": "lte_threshold"`, "lte_threshold"},
+		{"by on another operator", `"op": "eq", "value": "yes"}`, `"op": "eq", "value": "yes", "by": "a"}`, "by belongs to lte_threshold"},
+		{"gte on a non-number field", `"op": "eq", "value": "yes"}`, `"op": "gte", "value": "3"}`, "gte on a"},
+		{"max on a non-number field", `"kind": "amount", "label": "l"`, `"kind": "amount", "label": "l", "max": 12`, "max 12"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -52,6 +62,102 @@ func TestParseDefinitionRefusesBrokenOnes(t *testing.T) {
 				t.Errorf("error %v, want one containing %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// A measure without categories has one threshold: lte_threshold without by reads the call's KeyAll; a number
+// field may carry a max and be compared with gte.
+func TestParseDefinitionSingleThresholdAndNumbers(t *testing.T) {
+	one := strings.Replace(minimal, `"op": "lte_threshold", "by": "c"`, `"op": "lte_threshold"`, 1)
+	one = strings.Replace(one, `{"id": "m", "kind": "amount", "label": "l"}`,
+		`{"id": "m", "kind": "amount", "label": "l"}, {"id": "n", "kind": "number", "label": "l", "max": 12}`, 1)
+	one = strings.Replace(one, `"eligibility": [`, `"eligibility": [{"id": "months", "require": {"field": "n", "op": "gte", "value": "3"}, "reason": "few"}, `, 1)
+	d, err := ParseDefinition([]byte(one))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, p := Parse(d, "s", map[string][]string{"a": {"no"}, "m": {"1.000"}, "n": {"2"}}, Answers{}, day2026)
+	if len(p) > 0 {
+		t.Fatal(p)
+	}
+	call := CallParams{Thresholds: map[string]int64{"x": 200_000, KeyAll: 50_000}}
+	if r := ruleIDs(Eligibility(d, a, call)); !slices.Equal(r, []string{"months", "r"}) {
+		t.Errorf("reasons %v", r)
+	}
+	if _, p := Validate(d, a, call, day2026); p["m"].ID != ErrISEEAboveMax || p["m"].Data["Max"] != Cents(50_000) {
+		t.Errorf("Validate: %v", p)
+	}
+	delete(call.Thresholds, KeyAll) // a category's threshold is not the one for all
+	if r := ruleIDs(Eligibility(d, a, call)); !slices.Equal(r, []string{"months"}) {
+		t.Errorf("without %q: %v", KeyAll, r)
+	}
+	for _, bad := range []string{`"max": 0.5`, `"max": -1`, `"max": 2000000`} {
+		if _, err := ParseDefinition([]byte(strings.Replace(one, `"max": 12`, bad, 1))); err == nil {
+			t.Errorf("%s accepted", bad)
+		}
+	}
+	if _, err := ParseDefinition([]byte(strings.Replace(one, `"value": "3"`, `"value": "three"`, 1))); err == nil {
+		t.Error("gte with a value that is not a number accepted")
+	}
+}
+
+// The portal reads the parts every measure shares by field ID (who applies, for whom, where, how to pay, the
+// declarations): every definition has them, of the same kind, in the same places.
+func TestCommonFieldsInEveryDefinition(t *testing.T) {
+	kinds := map[string]string{"on_behalf": KindYesNo, "relationship": KindChoice, "first_name": KindText, "last_name": KindText,
+		"beneficiary_cf": KindCodiceFiscale, "birth_date": KindDate, "comune": KindComune, "address": KindText, "cap": KindCAP,
+		"iban": KindIBAN, "account_holder": KindText, "self_declaration": KindYesNo, "privacy": KindYesNo}
+	iseeKinds := map[string]string{"isee": KindAmount, "isee_type": KindChoice, "dsu_date": KindDate}
+	err := fs.WalkDir(definitionFiles, "definitions", func(p string, e fs.DirEntry, err error) error {
+		if err != nil || e.IsDir() {
+			return err
+		}
+		id := strings.TrimSuffix(strings.TrimPrefix(p, "definitions/"), ".json")
+		d, err := Load(id)
+		if err != nil {
+			return err
+		}
+		want := maps.Clone(kinds)
+		if _, ok := d.Field("isee"); ok {
+			maps.Copy(want, iseeKinds)
+		}
+		for fid, kind := range want {
+			if f, ok := d.Field(fid); !ok || f.Kind != kind || !f.Required {
+				t.Errorf("%s: field %s missing, not required or not %s", id, fid, kind)
+			}
+		}
+		if f, _ := d.Field("relationship"); f == nil || f.ShowIf == nil ||
+			!reflect.DeepEqual(*f.ShowIf, Cond{Field: "on_behalf", Op: OpEq, Value: "yes"}) {
+			t.Errorf("%s: relationship is not shown exactly when on_behalf = yes", id)
+		}
+		if f, _ := d.Field("dsu_date"); f != nil && f.DateCheck != DateDSU {
+			t.Errorf("%s: dsu_date is not checked as a DSU", id)
+		}
+		if f, _ := d.Field("birth_date"); f == nil || f.BirthOf != "beneficiary_cf" {
+			t.Errorf("%s: birth_date is not checked against beneficiary_cf", id)
+		}
+		if d.Steps[0].Fields[0].ID != "on_behalf" {
+			t.Errorf("%s: the form does not start with on_behalf", id)
+		}
+		last := d.Steps[len(d.Steps)-1]
+		if last.ID != "declarations" {
+			t.Errorf("%s: last step %s", id, last.ID)
+		}
+		for _, fid := range []string{"self_declaration", "privacy"} {
+			if !slices.ContainsFunc(last.Fields, func(f Field) bool { return f.ID == fid && f.MustBeYes }) {
+				t.Errorf("%s: %s is not a declaration on the last step", id, fid)
+			}
+		}
+		// one topic per step: a phone screen holds a handful of questions
+		for _, s := range d.Steps {
+			if len(s.Fields) > 5 {
+				t.Errorf("%s: step %s asks %d questions", id, s.ID, len(s.Fields))
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -89,5 +195,66 @@ func FuzzParse(f *testing.F) {
 		Eligibility(d, a, demoCall)
 		RankingKey(d, a, time.Time{})
 		RequiredDocuments(d, a)
+	})
+}
+
+// ParseDefinition refuses what it cannot check, and what it accepts is a definition the engine can run: it survives
+// a JSON round trip unchanged, names every text, and Parse, Validate, Eligibility and RankingKey work on it.
+func FuzzParseDefinition(f *testing.F) {
+	f.Add([]byte(minimal))
+	_ = fs.WalkDir(definitionFiles, "definitions", func(p string, e fs.DirEntry, err error) error {
+		if err == nil && !e.IsDir() {
+			data, _ := definitionFiles.ReadFile(p)
+			f.Add(data)
+		}
+		return err
+	})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		d, err := ParseDefinition(data)
+		if err != nil {
+			if d != nil {
+				t.Fatal("a definition with an error")
+			}
+			return
+		}
+		out, err := json.Marshal(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		again, err := ParseDefinition(out)
+		if err != nil {
+			t.Fatalf("%s does not parse again: %v", out, err)
+		}
+		if out2, _ := json.Marshal(again); !bytes.Equal(out, out2) {
+			t.Fatalf("round trip changed the definition:\n%s\n%s", out, out2)
+		}
+		if slices.Contains(d.MessageIDs(), "") {
+			t.Fatalf("an empty message ID in %s", out)
+		}
+		answers := Answers{}
+		for _, s := range d.Steps {
+			for _, fl := range s.Fields {
+				if got, ok := d.Field(fl.ID); !ok || got.ID != fl.ID {
+					t.Fatalf("field %s not found", fl.ID)
+				}
+			}
+			var problems Problems
+			answers, problems = Parse(d, s.ID, map[string][]string{}, answers, day2026)
+			for id, p := range problems {
+				if fl, _ := d.Field(id); fl == nil || !fl.Required || p.ID == "" {
+					t.Fatalf("empty step %s: problem %q on %q", s.ID, p.ID, id)
+				}
+			}
+		}
+		_, problems := Validate(d, answers, demoCall, day2026)
+		for id := range problems {
+			if _, ok := d.Field(id); !ok {
+				t.Fatalf("Validate: problem on unknown field %q", id)
+			}
+		}
+		EligibilityFields(d)
+		Eligibility(d, answers, demoCall)
+		RequiredDocuments(d, answers)
+		RankingKey(d, answers, day2026)
 	})
 }

@@ -15,7 +15,8 @@ const (
 	ErrDeclarationRequired = "form.error.declaration_required" // a declaration left unaccepted
 	ErrTextTooLong         = "form.error.text_too_long"        // data: Max (int, characters)
 	ErrNumberInvalid       = "form.error.number_invalid"
-	ErrStepUnknown         = "form.error.step_unknown" // a step ID not in the definition: a stale link
+	ErrNumberTooLarge      = "form.error.number_too_large" // data: Max (int), the field's largest answer
+	ErrStepUnknown         = "form.error.step_unknown"     // a step ID not in the definition: a stale link
 )
 
 // Longest accepted texts, in characters.
@@ -23,6 +24,9 @@ const (
 	maxText     = 200
 	maxTextarea = 2000
 )
+
+// maxNumber bounds every number field: no count on these forms comes near it.
+const maxNumber = 1_000_000
 
 // Answers are what one application holds: the definition version it was filled with, the values as typed (to
 // show them again) and the normalized values (to check, rank and pay with). Only valid answers have a normalized
@@ -64,12 +68,23 @@ func (a Answers) clone() Answers {
 // Problems are the problems of one submission, keyed by field ID; "" is a problem of the page as a whole.
 type Problems map[string]Problem
 
-// CallParams are the parts of a call (avviso) that the rules need: ISEE thresholds by category, in cents, and the
-// window in which applications are received.
+// CallParams are the parts of a call (avviso) that the rules need: ISEE thresholds by category, in cents (KeyAll
+// when the measure has no categories), and the window in which applications are received.
 type CallParams struct {
 	Thresholds map[string]int64
 	Opens      time.Time
 	Closes     time.Time
+}
+
+// threshold returns the call's threshold for an lte_threshold condition: the one of the category the answers chose
+// in field By, or the one under KeyAll when the condition has no By.
+func (c CallParams) threshold(cond Cond, a Answers) (int64, bool) {
+	key := KeyAll
+	if cond.By != "" {
+		key = a.Get(cond.By)
+	}
+	max, ok := c.Thresholds[key]
+	return max, ok
 }
 
 // Open reports whether the call receives applications at t.
@@ -134,7 +149,7 @@ func Validate(d *Definition, answers Answers, call CallParams, today time.Time) 
 		}
 		c := r.Require
 		cents, err := strconv.ParseInt(a.Get(c.Field), 10, 64)
-		max, ok := call.Thresholds[a.Get(c.By)]
+		max, ok := call.threshold(c, a)
 		if err == nil && ok && problems[c.Field].OK() {
 			if p := ValidateISEE(cents, max); !p.OK() {
 				problems[c.Field] = p
@@ -225,8 +240,11 @@ func (a Answers) normalize(d *Definition, f *Field, today time.Time) Problem {
 		return Problem{}
 	case KindNumber:
 		n, err := strconv.ParseInt(strings.TrimSpace(foldDigits(s)), 10, 64)
-		if err != nil || n < 0 || n > 1_000_000 {
+		if err != nil || n < 0 || n > maxNumber {
 			return Problem{ID: ErrNumberInvalid}
+		}
+		if f.Max > 0 && n > int64(f.Max) {
+			return problem(ErrNumberTooLarge, "Max", f.Max)
 		}
 		v = strconv.FormatInt(n, 10)
 	default:
@@ -315,6 +333,10 @@ func (a Answers) eval(d *Definition, c Cond, call CallParams) (result, known boo
 		return in == (c.Op == OpIn), known
 	case OpSet:
 		return known, true
+	case OpAtLeast:
+		n, err := strconv.ParseInt(a.Get(c.Field), 10, 64)
+		min, _ := strconv.ParseInt(c.Value, 10, 64)
+		return err == nil && n >= min, err == nil
 	case OpInDistrict:
 		// a comune outside the district has no normalized value, but was typed: that is known, and false
 		_, msg := ComuneOf(a.raw(c.Field))
@@ -329,7 +351,7 @@ func (a Answers) eval(d *Definition, c Cond, call CallParams) (result, known boo
 		return old == (c.Op == OpAgeAtLeast), true
 	case OpLteThreshold:
 		cents, err := strconv.ParseInt(a.Get(c.Field), 10, 64)
-		max, ok := call.Thresholds[a.Get(c.By)]
+		max, ok := call.threshold(c, a)
 		if err != nil || !ok {
 			return false, false
 		}
@@ -371,11 +393,24 @@ func Eligibility(d *Definition, answers Answers, call CallParams) []Reason {
 		}
 		reason := Reason{Rule: r.ID, ID: r.Reason}
 		if r.Require.Op == OpLteThreshold {
-			reason.Data = map[string]any{"Max": Cents(call.Thresholds[answers.Get(r.Require.By)])}
+			max, _ := call.threshold(r.Require, answers)
+			reason.Data = map[string]any{"Max": Cents(max)}
 		}
 		reasons = append(reasons, reason)
 	}
 	return reasons
+}
+
+// StepShown reports whether a step asks anything with these answers. A step whose fields are all hidden is to be
+// skipped, with its breadcrumb; the definitions avoid such steps once the first page is answered (the caregiver's
+// step opens with a question for everyone who applies on behalf), but a resident jumping ahead may meet one.
+func StepShown(d *Definition, s *Step, answers Answers) bool {
+	for _, f := range s.Fields {
+		if f.ShowIf == nil || answers.holds(d, *f.ShowIf) {
+			return true
+		}
+	}
+	return false
 }
 
 // RequiredDocuments returns the documents these answers need attached.

@@ -5,8 +5,10 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -373,4 +375,122 @@ func TestDefinitionsLoadAndAreTranslated(t *testing.T) {
 	if _, err := Latest("bonus-vacanze"); err == nil {
 		t.Error("Latest of an unknown measure succeeded")
 	}
+}
+
+// samples are a complete, valid application of each measure: the fuzzer below replaces some of its answers.
+var samples = map[string]func() map[string]string{
+	"fna-b2": adultForm,
+	"caregiver": func() map[string]string {
+		f := caregiverForm()
+		anotherCaregiver(f)
+		return f
+	},
+	"misura-unica": rentForm,
+}
+
+// writeBack turns normalized values into what a form shows again from a saved draft.
+func writeBack(d *Definition, a Answers) map[string][]string {
+	raw := map[string][]string{}
+	for id, vs := range a.Value {
+		f, _ := d.Field(id)
+		if f.Kind == KindAmount {
+			cents, _ := strconv.ParseInt(vs[0], 10, 64)
+			vs = []string{AmountInput(cents)}
+		}
+		raw[id] = slices.Clone(vs)
+	}
+	return raw
+}
+
+func problemIDs(p Problems) map[string]string {
+	ids := map[string]string{}
+	for f, x := range p {
+		ids[f] = x.ID
+	}
+	return ids
+}
+
+// Every measure's form, filled page by page with valid answers and fuzzed ones: the problems are messages on fields
+// that are asked; Validate is idempotent and agrees with the pages; hidden fields keep nothing; every normalized
+// value, written back as a draft shows it, validates to itself; the ranking follows the time of receipt.
+func FuzzDefinitions(f *testing.F) {
+	var defs []*Definition
+	for _, m := range Measures {
+		d, err := Latest(m.Code)
+		if err != nil {
+			f.Fatal(err)
+		}
+		defs = append(defs, d)
+	}
+	catalogue := italianCatalogue(f)
+	for i := range defs {
+		f.Add(uint8(i), uint64(0), "", "")
+		f.Add(uint8(i), uint64(1)<<3|1, "no", "yes")
+		f.Add(uint8(i), ^uint64(0), "12,5", "31/02/2026")
+		f.Add(uint8(i), uint64(0x5555_5555), "Crema", "IT60X0542811101000000123456")
+	}
+	call := CallParams{Thresholds: maps.Clone(demoCall.Thresholds), Opens: demoCall.Opens, Closes: demoCall.Closes}
+	call.Thresholds[KeyAll] = 2_600_000
+	f.Fuzz(func(t *testing.T, which uint8, pick uint64, v1, v2 string) {
+		d := defs[int(which)%len(defs)]
+		values := samples[d.Measure]()
+		i := 0
+		for _, s := range d.Steps {
+			for _, fl := range s.Fields {
+				if pick>>(i%64)&1 == 1 {
+					values[fl.ID] = []string{v1, v2}[i%2]
+				}
+				i++
+			}
+		}
+		parsed, stepProblems := fill(t, d, values)
+		a, problems := Validate(d, parsed, call, day2026)
+		for id, p := range problems {
+			if fl, ok := d.Field(id); !ok || fl.ShowIf != nil && !a.holds(d, *fl.ShowIf) || !inCatalogue(catalogue, p.ID) {
+				t.Fatalf("%s: problem %q on %q", d.ID, p.ID, id)
+			}
+		}
+		for id, p := range stepProblems {
+			if problems[id].ID != p.ID && !(id == "isee" && problems[id].ID == ErrISEEAboveMax) {
+				t.Fatalf("%s: page said %s: %s, Validate %q", d.ID, id, p.ID, problems[id].ID)
+			}
+		}
+		again, problems2 := Validate(d, a, call, day2026)
+		if !reflect.DeepEqual(again, a) || !maps.Equal(problemIDs(problems), problemIDs(problems2)) {
+			t.Fatalf("%s: Validate is not idempotent:\n%+v\n%+v", d.ID, a, again)
+		}
+		for _, s := range d.Steps {
+			for _, fl := range s.Fields {
+				shown := fl.ShowIf == nil || a.holds(d, *fl.ShowIf)
+				_, hasValue := a.Value[fl.ID]
+				_, hasRaw := a.Raw[fl.ID]
+				_, hasProblem := problems[fl.ID]
+				switch {
+				case !shown && (hasValue || hasRaw):
+					t.Fatalf("%s: hidden %s kept", d.ID, fl.ID)
+				case shown && fl.Required && !hasValue && !hasProblem:
+					t.Fatalf("%s: required %s has neither a value nor a problem", d.ID, fl.ID)
+				case hasValue && hasProblem && !(fl.ID == "isee" && problems[fl.ID].ID == ErrISEEAboveMax):
+					t.Fatalf("%s: %s has a value and a problem", d.ID, fl.ID)
+				}
+			}
+		}
+		drafted, _ := Validate(d, Answers{Raw: writeBack(d, a)}, call, day2026)
+		if !reflect.DeepEqual(drafted.Value, a.Value) {
+			t.Fatalf("%s: written back, %v became %v", d.ID, a.Value, drafted.Value)
+		}
+		for _, r := range Eligibility(d, a, call) {
+			if !inCatalogue(catalogue, r.ID) {
+				t.Fatalf("%s: reason %q", d.ID, r.ID)
+			}
+		}
+		for _, doc := range RequiredDocuments(d, a) {
+			if !slices.ContainsFunc(d.Documents, func(x Document) bool { return x.Type == doc.Type }) {
+				t.Fatalf("%s: document %q", d.ID, doc.Type)
+			}
+		}
+		if early, late := RankingKey(d, a, call.Opens), RankingKey(d, a, call.Opens.Add(time.Nanosecond)); early >= late {
+			t.Fatalf("%s: %q does not sort before %q", d.ID, early, late)
+		}
+	})
 }

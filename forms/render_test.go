@@ -1,6 +1,7 @@
 package forms
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -23,6 +24,10 @@ func TestProblemsRender(t *testing.T) {
 		NotAfter(today, date("2020-01-01")),
 		WithinYears(date("1800-01-01"), today, 120),
 		NotFuture(today.AddDate(0, 0, 1), today),
+		problem(ErrNumberTooLarge, "Max", 12), // as a number field with max 12 reports it
+		// the reasons of the ISEE rules, as Eligibility returns them
+		{ID: "form.fna_b2.reason.isee_above", Data: map[string]any{"Max": Cents(2_500_000)}},
+		{ID: "form.misura_unica.reason.isee_above", Data: map[string]any{"Max": Cents(2_600_000)}},
 	}
 	for _, lang := range i18n.Languages {
 		z := b.Localizer(lang.Code)
@@ -34,6 +39,8 @@ func TestProblemsRender(t *testing.T) {
 					data[k] = z.Money(float64(v) / 100)
 				case time.Time:
 					data[k] = z.Date(v)
+				case int:
+					data[k] = strconv.Itoa(v)
 				default:
 					t.Fatalf("%s: %s has a %T, which the portal cannot format", p.ID, k, v)
 				}
@@ -47,6 +54,17 @@ func TestProblemsRender(t *testing.T) {
 					t.Errorf("%s %s: %q does not show %q", lang.Code, p.ID, got, v)
 				}
 			}
+		}
+	}
+	// The upload limits come from the portal already formatted ("50 MB"), not from a Problem.
+	for _, lang := range i18n.Languages {
+		z := b.Localizer(lang.Code)
+		if got := z.T("form.error.application_too_large", map[string]any{"Max": "50 MB"}); !strings.Contains(got, "50 MB") ||
+			got == "form.error.application_too_large" {
+			t.Errorf("%s: application_too_large = %q", lang.Code, got)
+		}
+		if got := z.T("form.error.file_infected"); got == "form.error.file_infected" || got == "" {
+			t.Errorf("%s: file_infected missing", lang.Code)
 		}
 	}
 	if got := b.Localizer("it").T(ErrISEEAboveMax, map[string]any{"Max": b.Localizer("it").Money(25000)}); !strings.Contains(got, "25.000,00") {

@@ -98,6 +98,18 @@ func (z *Localizer) Number(n int) string {
 	return z.printer.Sprint(number.Decimal(n))
 }
 
+// Bytes formats a file size with the language's decimal separator: "350 KB", "1,2 MB" (units are the same in
+// every language the portal speaks).
+func (z *Localizer) Bytes(n int64) string {
+	switch {
+	case n >= 1<<20:
+		return z.printer.Sprint(number.Decimal(float64(n)/(1<<20), number.MaxFractionDigits(1))) + " MB"
+	case n >= 1<<10:
+		return z.printer.Sprint(number.Decimal(float64(n)/(1<<10), number.MaxFractionDigits(0))) + " KB"
+	}
+	return z.printer.Sprint(number.Decimal(n)) + " B"
+}
+
 // Money formats an amount in euro for the language, e.g. "€ 1.500,00" in Italian.
 func (z *Localizer) Money(euro float64) string {
 	return z.printer.Sprint(currency.NarrowSymbol(currency.EUR.Amount(euro)))

@@ -18,6 +18,8 @@ const (
 	// KindCaseNews says that an application has news, and nothing of what: that is read after signing in.
 	// Data: Protocol, Link.
 	KindCaseNews = "case_news"
+	// KindApplicationReceived confirms a submitted application with its protocol number. Data: Protocol, Link.
+	KindApplicationReceived = "application_received"
 )
 
 // PortalName is the portal's name in messages ({{.Portal}} in every template).
@@ -65,6 +67,14 @@ var kinds = map[string]kindSpec{
 		action:   true,
 	},
 	KindCaseNews: {
+		fields: map[string]field{
+			"Protocol": {format: protocolFormat, required: true},
+			"Link":     {format: linkFormat, def: PersonalAreaPath},
+		},
+		channels: []Channel{Email, SMS, Inbox},
+		action:   true,
+	},
+	KindApplicationReceived: {
 		fields: map[string]field{
 			"Protocol": {format: protocolFormat, required: true},
 			"Link":     {format: linkFormat, def: PersonalAreaPath},

@@ -76,12 +76,22 @@ func (s *Server) signInCitizen(ctx context.Context, c *fiber.Ctx, p storage.Pers
 // welcome puts the first message in a new resident's inbox (and e-mail, when known), in the transaction that
 // creates the account.
 func (s *Server) welcome(ctx context.Context, tx pgx.Tx, p storage.Person) error {
+	to, channels := recipientOf(p)
+	return s.Outbox.Enqueue(ctx, tx, notifications.Message{Kind: notifications.KindWelcome, To: to, Channels: channels,
+		Data: map[string]string{"Link": "/area-personale"}, UniqueKey: "welcome:" + strconv.FormatInt(p.ID, 10)})
+}
+
+// recipientOf addresses a message to a resident through the inbox and the channels they chose in their profile.
+func recipientOf(p storage.Person) (notifications.Recipient, []notifications.Channel) {
 	to := notifications.Recipient{PersonID: p.ID, Lang: p.Lang}
 	channels := []notifications.Channel{notifications.Inbox}
 	if p.Email != nil && p.NotifyEmail {
 		to.Email = *p.Email
 		channels = append(channels, notifications.Email)
 	}
-	return s.Outbox.Enqueue(ctx, tx, notifications.Message{Kind: notifications.KindWelcome, To: to, Channels: channels,
-		Data: map[string]string{"Link": "/area-personale"}, UniqueKey: "welcome:" + strconv.FormatInt(p.ID, 10)})
+	if p.Phone != "" && p.NotifySMS {
+		to.Phone = p.Phone
+		channels = append(channels, notifications.SMS)
+	}
+	return to, channels
 }

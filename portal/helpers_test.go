@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"path/filepath"
 	"os"
 	"strings"
 	"testing"
@@ -19,6 +20,7 @@ import (
 	"github.com/comunitasocialecremasca/smartservices/portal"
 	"github.com/comunitasocialecremasca/smartservices/portal/browsertest"
 	"github.com/comunitasocialecremasca/smartservices/portal/config"
+	"github.com/comunitasocialecremasca/smartservices/portal/documents"
 	"github.com/comunitasocialecremasca/smartservices/portal/storage"
 	"github.com/comunitasocialecremasca/smartservices/portal/testenv"
 )
@@ -75,6 +77,7 @@ func newEnvOn(t *testing.T, servers testenv.Servers, opts ...option) *env {
 		"REDIS_URL":      servers.Redis.URL(),
 		"REDIS_PREFIX":   prefix,
 		"SESSION_SECRET": "test-secret-test-secret-test-secret-0123",
+		"DOCUMENTS_DIR":  filepath.Join(t.TempDir(), "documents"),
 	}
 	d := portal.Deps{Redis: rdb, I18n: bundle, Log: testenv.Logger(t), Registry: prometheus.NewRegistry()}
 	for _, o := range opts {
@@ -90,6 +93,11 @@ func newEnvOn(t *testing.T, servers testenv.Servers, opts ...option) *env {
 	}
 	t.Cleanup(db.Close)
 	d.Config, d.DB = cfg, db
+	if d.Documents == nil {
+		if d.Documents, err = documents.Open(t.Context(), cfg.Documents, cfg.SessionSecret); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if d.Outbox, err = notifications.NewOutbox(db.Pool, 3, d.Log); err != nil {
 		t.Fatal(err)
 	}

@@ -36,7 +36,7 @@ func (s *Server) routes() {
 
 	// Public pages: the same for every visitor, so they need no session and are served from the page cache,
 	// compressed once; they keep working while Redis is down.
-	public := chain(s.timeout, s.crossOriginMiddleware, s.languageMiddleware)
+	public := chain(s.limitBody, s.timeout, s.crossOriginMiddleware, s.languageMiddleware)
 	app.Get("/", public(s.showHomePage)...)
 	app.Get("/misure", public(s.showMeasuresPage)...)
 	app.Get("/misure/:slug", public(s.showMeasurePage)...)
@@ -49,7 +49,7 @@ func (s *Server) routes() {
 	app.Get("/cookie", public(s.showLegalPage("cookies"))...)
 
 	// Pages with a citizen session (Redis): cross-origin check and rate limit on state-changing requests.
-	sessionMW := []fiber.Handler{s.timeout, s.crossOriginMiddleware, s.formRateLimit, s.sessions.middleware(s.now),
+	sessionMW := []fiber.Handler{s.limitBody, s.timeout, s.crossOriginMiddleware, s.formRateLimit, s.sessions.middleware(s.now),
 		s.languageMiddleware, compress.New(compress.Config{Level: compress.LevelBestSpeed})}
 	withSession := chain(sessionMW...)
 	app.Get("/lingua", withSession(s.showLanguagePage)...)
@@ -75,6 +75,26 @@ func (s *Server) routes() {
 	app.Get("/area-personale/messaggi", signedIn(s.showMessagesPage)...)
 	app.Post("/area-personale/messaggi/:id/letto", signedIn(s.markMessageRead)...)
 	app.Post("/esci-ovunque", signedIn(s.signOutEverywhere)...)
+
+	// Applications (istanze): start, steps, documents, summary, submit, receipt, "Le mie pratiche".
+	app.Get("/misure/:slug/domanda", signedIn(s.showApplyPage)...)
+	app.Post("/misure/:slug/domanda", signedIn(s.startApplication)...)
+	app.Get("/pratiche", signedIn(s.showApplications)...)
+	app.Get("/pratiche/:id<int>", signedIn(s.showApplication)...)
+	app.Get("/pratiche/:id<int>/passo/:step", signedIn(s.showStep)...)
+	app.Post("/pratiche/:id<int>/passo/:step", signedIn(s.saveStep)...)
+	app.Get("/pratiche/:id<int>/documenti", signedIn(s.showDocuments)...)
+	app.Get("/pratiche/:id<int>/documenti/:file<int>", signedIn(s.downloadDocument)...)
+	app.Post("/pratiche/:id<int>/documenti/:file<int>/elimina", signedIn(s.deleteDocument)...)
+	app.Get("/pratiche/:id<int>/riepilogo", signedIn(s.showSummary)...)
+	app.Post("/pratiche/:id<int>/invia", signedIn(s.submitApplication)...)
+	app.Get("/pratiche/:id<int>/ricevuta", signedIn(s.downloadReceipt)...)
+	app.Post("/pratiche/:id<int>/valutazione", signedIn(s.rateApplication)...)
+	app.Post("/pratiche/:id<int>/elimina", signedIn(s.deleteDraft)...)
+	// Uploads are the one place a body may exceed BODY_LIMIT: up to DOCUMENTS_MAX_FILE plus the form around it.
+	upload := chain(s.timeout, s.crossOriginMiddleware, s.formRateLimit, s.sessions.middleware(s.now),
+		s.languageMiddleware, s.requireCitizen)
+	app.Post("/pratiche/:id<int>/documenti", upload(s.uploadDocument)...)
 
 	s.staffRoutes()
 

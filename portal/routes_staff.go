@@ -25,6 +25,7 @@ func (s *Server) staffRoutes() {
 	signIn := chain(staff...)
 	anyRole := chain(append(slices.Clone(staff), s.requireStaff())...)
 	admin := chain(append(slices.Clone(staff), s.requireStaff(storage.RoleAdmin))...)
+	district := chain(append(slices.Clone(staff), s.requireStaff(storage.RoleAdmin, storage.RoleCoordinatore))...)
 
 	// Sign-in: password, then the TOTP code (or enrolment, the first time; or a recovery code).
 	app.Get("/backoffice/accesso", signIn(s.showStaffSignInPage)...)
@@ -46,6 +47,16 @@ func (s *Server) staffRoutes() {
 	app.Get("/backoffice/sedi", anyRole(s.showStaffOfficesPage)...)
 	app.Get("/backoffice/sedi/:code", anyRole(s.showStaffOfficeEditPage)...)
 	app.Post("/backoffice/sedi/:code", anyRole(s.submitStaffOffice)...)
+
+	// Calls (avvisi): admins and coordinatori. A change reaches the public pages within their cache's ten seconds
+	// (pageCacheTTL); whether a call is open is decided again by the server at submission.
+	app.Get("/backoffice/avvisi", district(s.showStaffCallsPage)...)
+	app.Get("/backoffice/avvisi/nuovo", district(s.showStaffCallNewPage)...)
+	app.Post("/backoffice/avvisi/nuovo", district(s.submitStaffCallNew)...)
+	app.Get("/backoffice/avvisi/:id<int>", district(s.showStaffCallEditPage)...)
+	app.Post("/backoffice/avvisi/:id<int>", district(s.submitStaffCallEdit)...)
+	app.Post("/backoffice/avvisi/:id<int>/apri", district(s.submitStaffCallOpenNow)...)
+	app.Post("/backoffice/avvisi/:id<int>/chiudi", district(s.submitStaffCallCloseNow)...)
 
 	// Accounts: admins only.
 	app.Get("/backoffice/utenti", admin(s.showStaffUsersPage)...)

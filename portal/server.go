@@ -22,6 +22,7 @@ import (
 	"github.com/comunitasocialecremasca/smartservices/i18n"
 	"github.com/comunitasocialecremasca/smartservices/notifications"
 	"github.com/comunitasocialecremasca/smartservices/portal/config"
+	"github.com/comunitasocialecremasca/smartservices/portal/documents"
 	"github.com/comunitasocialecremasca/smartservices/portal/storage"
 	"github.com/comunitasocialecremasca/smartservices/portal/views"
 )
@@ -36,6 +37,9 @@ type Deps struct {
 	Registry *prometheus.Registry // metrics are registered here and served on /metrics
 	Outbox   notifications.Outbox
 	Now      func() time.Time // nil: time.Now
+	// Documents keeps uploaded files; Scanner, when set, checks them for viruses before they are stored.
+	Documents documents.Store
+	Scanner   documents.Scanner
 }
 
 // Server is one portal process.
@@ -91,9 +95,10 @@ func New(d Deps) (*Server, error) {
 		StaffSessionCookie, d.Config.SessionIdle, d.Config.SessionMax)
 
 	s.app = fiber.New(fiber.Config{
-		AppName:                 "csc-portal",
-		ErrorHandler:            s.handleError,
-		BodyLimit:               d.Config.BodyLimit,
+		AppName:      "csc-portal",
+		ErrorHandler: s.handleError,
+		// the largest body any route takes (an upload); limitBody holds every other route to BODY_LIMIT
+		BodyLimit:               max(d.Config.BodyLimit, int(d.Config.Documents.MaxFileBytes)+64<<10),
 		ReadBufferSize:          8 << 10, // request line + headers above 8 KiB get 431
 		ReadTimeout:             30 * time.Second,
 		WriteTimeout:            60 * time.Second,
@@ -114,6 +119,14 @@ func proxyHeader(trusted []string) string {
 		return fiber.HeaderXForwardedFor
 	}
 	return ""
+}
+
+// limitBody refuses bodies over BODY_LIMIT (413) on every route but uploads, which Fiber's own limit bounds.
+func (s *Server) limitBody(c *fiber.Ctx) error {
+	if len(c.Request().Body()) > s.Config.BodyLimit {
+		return fiber.ErrRequestEntityTooLarge
+	}
+	return c.Next()
 }
 
 // now is the clock every handler reads (injectable through Deps.Now for tests).

@@ -27,10 +27,12 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/comunitasocialecremasca/smartservices/i18n"
+	"github.com/comunitasocialecremasca/smartservices/notifications"
 	"github.com/comunitasocialecremasca/smartservices/portal"
 	"github.com/comunitasocialecremasca/smartservices/portal/auth"
 	"github.com/comunitasocialecremasca/smartservices/portal/config"
 	"github.com/comunitasocialecremasca/smartservices/portal/devstack"
+	"github.com/comunitasocialecremasca/smartservices/portal/documents"
 	"github.com/comunitasocialecremasca/smartservices/portal/storage"
 )
 
@@ -90,7 +92,7 @@ func run(ctx context.Context) error {
 	}
 
 	// The portal, as deployed: real config, Redis sessions, PostgreSQL, access log formatted (to nowhere).
-	base, err := startPortal(ctx, pg, rd)
+	base, db, err := startPortal(ctx, pg, rd, dir)
 	if err != nil {
 		return err
 	}
@@ -124,6 +126,10 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	sub, err := benchSubmissions(ctx, base, db.Pool)
+	if err != nil {
+		return fmt.Errorf("submissions: %w", err)
+	}
 
 	ratio := home.rps / bareRes.rps
 	fmt.Printf("\n%-48s %10.0f req/s   p99 %6.2f ms\n", "baseline: bare Fiber handler", bareRes.rps, bareRes.p99ms)
@@ -135,6 +141,12 @@ func run(ctx context.Context) error {
 	fmt.Printf("%-48s %10.3f\n", "ratio page with Redis session / bare Fiber", withSession.rps/bareRes.rps)
 	fmt.Printf("%-48s %8.1f KB (%s)   target <= 50 KB   %s\n", "first load of the home page, compressed",
 		float64(first)/1024, parts, verdict(first <= 50*1024))
+	fmt.Printf("\n%-48s %10.0f subm/s  p99 %6.2f ms   (%d clients, %d received, %d refused)\n",
+		"portal: durable submissions (full HTTP path)", sub.rps, sub.p99ms, submitClients, sub.ok, sub.failed)
+	subRatio := sub.rps / pgTPS
+	fmt.Printf("%-48s %10.3f   target >= 0.5    %s\n", "ratio submissions / pgbench TPC-B (tps)", subRatio, verdict(subRatio >= 0.5))
+	fmt.Printf("%-48s lost %d, duplicated %d, protocol gaps %d, retried submit unchanged: %v   %s\n", "submissions checked in PostgreSQL",
+		sub.lost, sub.dup, sub.gap, sub.resubmitSame, verdict(sub.lost == 0 && sub.dup == 0 && sub.gap == 0 && sub.resubmitSame))
 	if n := home.errors + withSession.errors; n > 0 {
 		fmt.Printf("portal non-2xx/3xx responses or socket errors during the runs: %d\n", n)
 	}
@@ -159,41 +171,52 @@ func startBareFiber() (string, error) {
 	return "http://" + ln.Addr().String(), nil
 }
 
-func startPortal(ctx context.Context, pg *devstack.Postgres, rd *devstack.Redis) (string, error) {
+func startPortal(ctx context.Context, pg *devstack.Postgres, rd *devstack.Redis, dir string) (string, *storage.DB, error) {
 	vars := map[string]string{
 		"DATABASE_URL": pg.URL("postgres"), "REDIS_URL": rd.URL(), "SESSION_SECRET": strings.Repeat("b", 40),
-		"LOG_LEVEL": "info",
+		"LOG_LEVEL": "info", "DOCUMENTS_DIR": filepath.Join(dir, "documents"),
+		// the submission benchmark's residents each have an address of their own (X-Forwarded-For from loopback)
+		"TRUSTED_PROXIES": "127.0.0.1", "FORM_RATE_LIMIT": "100000", "DB_MAX_CONNS": "40",
 	}
 	cfg, err := config.Load(func(k string) string { return vars[k] })
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	db, err := storage.Open(ctx, cfg.DatabaseURL, cfg.DBMaxConns)
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	if _, err := db.Migrate(ctx); err != nil {
-		return "", err
+		return "", nil, err
 	}
 	if _, err := db.Seed(ctx, time.Now().In(i18n.Rome), auth.HashPassword); err != nil {
-		return "", err
+		return "", nil, err
 	}
 	opt, _ := redis.ParseURL(cfg.RedisURL)
 	bundle, err := i18n.New()
 	if err != nil {
-		return "", err
+		return "", nil, err
+	}
+	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
+	outbox, err := notifications.NewOutbox(db.Pool, cfg.Notify.MaxAttempts, log)
+	if err != nil {
+		return "", nil, err
+	}
+	store, err := documents.Open(ctx, cfg.Documents, cfg.SessionSecret)
+	if err != nil {
+		return "", nil, err
 	}
 	srv, err := portal.New(portal.Deps{Config: cfg, DB: db, Redis: redis.NewClient(opt), I18n: bundle,
-		Log: slog.New(slog.NewJSONHandler(io.Discard, nil)), Registry: prometheus.NewRegistry()})
+		Log: log, Registry: prometheus.NewRegistry(), Outbox: outbox, Documents: store})
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	go srv.Serve(ln) //nolint:errcheck
-	return "http://" + ln.Addr().String(), nil
+	return "http://" + ln.Addr().String(), db, nil
 }
 
 // sessionCookie visits a page with a session once, as a browser would, and returns the cookie it was given.

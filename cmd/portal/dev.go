@@ -69,6 +69,8 @@ func dev(ctx context.Context) error {
 		return err
 	}
 	env["SESSION_SECRET"] = secret
+	// uploaded files stay with the demo data, encrypted with a key derived from the session secret
+	env["DOCUMENTS_DIR"] = filepath.Join(dataDir, "documents")
 	getenv := func(k string) string {
 		if v := os.Getenv(k); v != "" {
 			return v

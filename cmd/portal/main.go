@@ -27,6 +27,7 @@ import (
 
 	"github.com/comunitasocialecremasca/smartservices/i18n"
 	"github.com/comunitasocialecremasca/smartservices/portal"
+	"github.com/comunitasocialecremasca/smartservices/portal/documents"
 	"github.com/comunitasocialecremasca/smartservices/portal/auth"
 	"github.com/comunitasocialecremasca/smartservices/portal/config"
 	"github.com/comunitasocialecremasca/smartservices/portal/storage"
@@ -166,8 +167,13 @@ func serve(ctx context.Context, getenv func(string) string, opt serveOptions) er
 		}
 		defer stop()
 	}
+	store, err := documents.Open(ctx, cfg.Documents, cfg.SessionSecret)
+	if err != nil {
+		return err
+	}
 	srv, err := portal.New(portal.Deps{Config: cfg, DB: db, Redis: rdb, I18n: bundle, Log: log,
-		Registry: prometheus.NewRegistry(), Outbox: outbox})
+		Registry: prometheus.NewRegistry(), Outbox: outbox, Documents: store,
+		Scanner: documents.NewScanner(cfg.Documents.ClamdAddress)})
 	if err != nil {
 		return err
 	}

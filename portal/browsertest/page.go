@@ -219,6 +219,12 @@ func (p *Page) ClickAndWait(t testing.TB, sel string) int {
 	return p.navigation(t, "click "+sel+" and wait for the next page", chromedp.Click(chromedp.CSS(sel)))
 }
 
+// SetUploadFiles chooses local files in a file input, as a person picking them in the file dialog.
+func (p *Page) SetUploadFiles(t testing.TB, sel string, files ...string) {
+	t.Helper()
+	p.do(t, "choose files for "+sel, chromedp.SetUploadFiles(chromedp.CSS(sel), files))
+}
+
 // SetValue sets the value of the input, textarea or select matching sel and
 // fires input and change events, as if the user had typed or picked it.
 func (p *Page) SetValue(t testing.TB, sel, value string) {

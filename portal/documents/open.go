@@ -23,6 +23,8 @@ func Open(ctx context.Context, c config.Documents, sessionSecret []byte) (Store,
 	switch c.Store {
 	case "", "file":
 		return NewFileStore(c.Dir, key)
+	case "s3":
+		return NewS3Store(ctx, c, key)
 	}
 	return nil, fmt.Errorf("documents: store %q not available", c.Store)
 }

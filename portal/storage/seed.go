@@ -77,8 +77,8 @@ func (db *DB) Seed(ctx context.Context, now time.Time, hash func(string) (string
 			thresholds    map[string]int64
 		}{
 			{"fna-b2", day.AddDate(0, 0, -14), day.AddDate(0, 2, 0).Add(3 * time.Hour), "fna-b2/2026-v1", fnaThresholds},
-			{"misura-unica", day.AddDate(0, 0, 30), day.AddDate(0, 3, 0).Add(3 * time.Hour), "", map[string]int64{"affitto": 26_000_00}},
-			{"caregiver", day.AddDate(0, -4, 0), day.AddDate(0, -2, 0).Add(3 * time.Hour), "", map[string]int64{}},
+			{"misura-unica", day.AddDate(0, 0, 30), day.AddDate(0, 3, 0).Add(3 * time.Hour), "misura-unica/2026-v1", map[string]int64{"all": 26_000_00}},
+			{"caregiver", day.AddDate(0, -4, 0), day.AddDate(0, -2, 0).Add(3 * time.Hour), "caregiver/2026-v1", map[string]int64{}},
 		}
 		for _, c := range calls {
 			if _, err := tx.Exec(ctx, `INSERT INTO measures (code) VALUES ($1) ON CONFLICT DO NOTHING`, c.measure); err != nil {

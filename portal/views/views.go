@@ -9,10 +9,12 @@ import (
 	"html/template"
 	"io"
 	"io/fs"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/comunitasocialecremasca/smartservices/forms"
 	"github.com/comunitasocialecremasca/smartservices/i18n"
 )
 
@@ -116,7 +118,14 @@ func funcs(z *i18n.Localizer, asset AssetURL) template.FuncMap {
 		"lines": func(s string) []string { return split(s, "\n") },
 		"now":   time.Now,
 		// dict builds the argument of a partial: dict "Form" $f "Name" "email".
-		"dict": func(kv ...any) map[string]any { return pairs(kv) },
+		"dict":  func(kv ...any) map[string]any { return pairs(kv) },
+		"list":  func(vs ...string) []string { return vs },
+		"has":   func(vs []string, v string) bool { return slices.Contains(vs, v) },
+		"bytes": z.Bytes,
+		"measure": func(code string) string {
+			m, _ := forms.MeasureByCode(code)
+			return z.T("measure." + m.Msg + ".title")
+		},
 	}
 }
 

@@ -1,0 +1,365 @@
+package storage
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/comunitasocialecremasca/smartservices/forms"
+	"github.com/comunitasocialecremasca/smartservices/i18n"
+)
+
+// Errors of the application workflow that the resident is told about.
+var (
+	// ErrCallClosed: the call does not receive applications now (not yet open, or closed while the form was open).
+	ErrCallClosed = errors.New("storage: call not open")
+	// ErrNotDraft: the application was already submitted; drafts only can change.
+	ErrNotDraft = errors.New("storage: application already submitted")
+	// ErrDuplicate: the beneficiary already has an application in this call.
+	ErrDuplicate = errors.New("storage: beneficiary already has an application in this call")
+	// ErrTooLarge: the application's files would exceed the per-application limit.
+	ErrTooLarge = errors.New("storage: application files over the limit")
+)
+
+// Application is one istanza, a draft or submitted. Answers are the forms engine's (raw and normalized values).
+type Application struct {
+	ID            int64         `db:"id"`
+	CallID        int64         `db:"call_id"`
+	ApplicantID   int64         `db:"applicant_id"`
+	FormVersion   string        `db:"form_version"`
+	Answers       forms.Answers `db:"answers"`
+	BeneficiaryCF *string       `db:"beneficiary_cf"`
+	OnBehalf      bool          `db:"on_behalf"`
+	Relationship  string        `db:"relationship"`
+	Status        string        `db:"status"`
+	Protocol      *string       `db:"protocol"`
+	SubmittedAt   *time.Time    `db:"submitted_at"`
+	Category      string        `db:"category"`
+	CreatedAt     time.Time     `db:"created_at"`
+	UpdatedAt     time.Time     `db:"updated_at"`
+	// from the call
+	Measure  string    `db:"measure"`
+	Year     int       `db:"year"`
+	OpensAt  time.Time `db:"opens_at"`
+	ClosesAt time.Time `db:"closes_at"`
+	// the applicant's name, for the beneficiary's view and the receipt
+	ApplicantCF   string `db:"applicant_cf"`
+	ApplicantName string `db:"applicant_name"`
+}
+
+// Draft reports whether the application can still be changed.
+func (a Application) Draft() bool { return a.Status == "draft" }
+
+const applicationColumns = `a.id, a.call_id, a.applicant_id, a.form_version, a.answers, a.beneficiary_cf, a.on_behalf,
+	a.relationship, a.status, a.protocol, a.submitted_at, a.category, a.created_at, a.updated_at,
+	c.measure, c.year, c.opens_at, c.closes_at,
+	p.fiscal_code AS applicant_cf, trim(p.given_name || ' ' || p.family_name) AS applicant_name`
+
+const applicationFrom = ` FROM applications a JOIN calls c ON c.id = a.call_id JOIN people p ON p.id = a.applicant_id `
+
+// CreateDraft starts an application for a call, or returns the one already started with the same key (a double
+// click or a retry of the "start" form). A key used by someone else is ErrNotFound.
+func (db *DB) CreateDraft(ctx context.Context, callID, applicantID int64, key, formVersion string) (int64, error) {
+	var id, owner int64
+	err := db.Pool.QueryRow(ctx, `
+		WITH ins AS (
+			INSERT INTO applications (call_id, applicant_id, create_key, form_version, answers)
+			VALUES ($1, $2, $3, $4, jsonb_build_object('definition', $4::text, 'raw', '{}'::jsonb, 'value', '{}'::jsonb))
+			ON CONFLICT (create_key) DO NOTHING
+			RETURNING id, applicant_id)
+		SELECT id, applicant_id FROM ins
+		UNION ALL SELECT id, applicant_id FROM applications WHERE create_key = $3
+		LIMIT 1`, callID, applicantID, key, formVersion).Scan(&id, &owner)
+	if err != nil {
+		if errors.Is(err, pgx.ErrNoRows) {
+			return 0, ErrNotFound
+		}
+		return 0, fmt.Errorf("storage: create draft: %w", err)
+	}
+	if owner != applicantID {
+		return 0, ErrNotFound
+	}
+	return id, nil
+}
+
+// ApplicationFor returns an application the person may see: as its applicant (drafts included), or as its
+// beneficiary once submitted. Anyone else gets ErrNotFound, as if it did not exist.
+func (db *DB) ApplicationFor(ctx context.Context, id, personID int64, fiscalCode string) (Application, error) {
+	rows, _ := db.Pool.Query(ctx, `SELECT `+applicationColumns+applicationFrom+`
+		WHERE a.id = $1 AND (a.applicant_id = $2 OR (a.beneficiary_cf = $3 AND a.status <> 'draft'))`,
+		id, personID, fiscalCode)
+	a, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[Application])
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Application{}, ErrNotFound
+	}
+	if err != nil {
+		return Application{}, fmt.Errorf("storage: application %d: %w", id, err)
+	}
+	return a, nil
+}
+
+// ApplicationsFor lists the person's applications, as applicant (drafts included) or as beneficiary, newest first.
+func (db *DB) ApplicationsFor(ctx context.Context, personID int64, fiscalCode string) ([]Application, error) {
+	rows, _ := db.Pool.Query(ctx, `SELECT `+applicationColumns+applicationFrom+`
+		WHERE a.applicant_id = $1 OR (a.beneficiary_cf = $2 AND a.status <> 'draft')
+		ORDER BY a.updated_at DESC, a.id DESC LIMIT 200`, personID, fiscalCode)
+	apps, err := pgx.CollectRows(rows, pgx.RowToStructByName[Application])
+	if err != nil {
+		return nil, fmt.Errorf("storage: applications of person %d: %w", personID, err)
+	}
+	return apps, nil
+}
+
+// DraftUpdate is what saving one step of a draft changes.
+type DraftUpdate struct {
+	Answers       forms.Answers
+	BeneficiaryCF string // "" when not (validly) answered yet
+	OnBehalf      bool
+	Relationship  string
+}
+
+// SaveDraft stores the answers of a draft of the applicant's. A submitted application is ErrNotDraft.
+func (db *DB) SaveDraft(ctx context.Context, id, applicantID int64, u DraftUpdate) error {
+	answers, err := json.Marshal(u.Answers)
+	if err != nil {
+		return fmt.Errorf("storage: save draft: %w", err)
+	}
+	relationship := u.Relationship
+	if !u.OnBehalf {
+		relationship = ""
+	}
+	tag, err := db.Pool.Exec(ctx, `
+		UPDATE applications SET answers = $3, beneficiary_cf = NULLIF($4, ''), on_behalf = $5, relationship = $6,
+			updated_at = now()
+		WHERE id = $1 AND applicant_id = $2 AND status = 'draft'`, id, applicantID, answers, u.BeneficiaryCF, u.OnBehalf, relationship)
+	if err != nil {
+		return fmt.Errorf("storage: save draft %d: %w", id, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return db.whyNotDraft(ctx, id, applicantID)
+	}
+	return nil
+}
+
+// whyNotDraft tells a missing application from a submitted one.
+func (db *DB) whyNotDraft(ctx context.Context, id, applicantID int64) error {
+	var status string
+	err := db.Pool.QueryRow(ctx, `SELECT status FROM applications WHERE id = $1 AND applicant_id = $2`, id, applicantID).Scan(&status)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return ErrNotFound
+	}
+	if err != nil {
+		return fmt.Errorf("storage: application %d: %w", id, err)
+	}
+	return ErrNotDraft
+}
+
+// DeleteDraft deletes a draft of the applicant's with its files' rows; it returns the storage keys of the files,
+// for the caller to delete from the document store.
+func (db *DB) DeleteDraft(ctx context.Context, id, applicantID int64) ([]string, error) {
+	var keys []string
+	err := pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
+		rows, _ := tx.Query(ctx, `SELECT storage_key FROM attachments WHERE application_id = $1`, id)
+		var err error
+		if keys, err = pgx.CollectRows(rows, pgx.RowTo[string]); err != nil {
+			return err
+		}
+		tag, err := tx.Exec(ctx, `DELETE FROM applications WHERE id = $1 AND applicant_id = $2 AND status = 'draft'`, id, applicantID)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return db.whyNotDraft(ctx, id, applicantID)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("storage: delete draft %d: %w", id, err)
+	}
+	return keys, nil
+}
+
+// Submission is a validated draft ready to be received.
+type Submission struct {
+	ID            int64
+	ApplicantID   int64
+	Answers       forms.Answers
+	BeneficiaryCF string
+	OnBehalf      bool
+	Relationship  string
+	Comune        string // code in the comuni table
+	Category      string
+	RankingKey    func(receivedAt time.Time) string
+	RequiredDocs  []string // document types that must be attached
+}
+
+// Received is the outcome of a submission.
+type Received struct {
+	Protocol   string
+	ReceivedAt time.Time
+	Already    bool // the application had been submitted before (double click, retry, second tab)
+}
+
+// Submit receives a draft: while its call is open, with every required document attached, it gets the next
+// protocol number of the year and the time of receipt, a "submitted" event, and whatever then (the outbox
+// messages) runs in the same transaction. Submitting an application already submitted returns its protocol with
+// Already set and changes nothing, so a double click, a retried request or a second tab yield one application.
+// MissingDocs lists required types with no file (ErrMissingDocuments).
+func (db *DB) Submit(ctx context.Context, s Submission, now time.Time, then func(tx pgx.Tx, r Received) error) (Received, error) {
+	var r Received
+	answers, err := json.Marshal(s.Answers)
+	if err != nil {
+		return r, fmt.Errorf("storage: submit: %w", err)
+	}
+	err = pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
+		var status string
+		var protocol *string
+		var submittedAt *time.Time
+		var opens, closes time.Time
+		err := tx.QueryRow(ctx, `
+			SELECT a.status, a.protocol, a.submitted_at, c.opens_at, c.closes_at
+			FROM applications a JOIN calls c ON c.id = a.call_id
+			WHERE a.id = $1 AND a.applicant_id = $2 FOR UPDATE OF a`, s.ID, s.ApplicantID).
+			Scan(&status, &protocol, &submittedAt, &opens, &closes)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		if status != "draft" {
+			r = Received{Protocol: *protocol, ReceivedAt: *submittedAt, Already: true}
+			return nil
+		}
+		if now.Before(opens) || !now.Before(closes) {
+			return ErrCallClosed
+		}
+		var missing []string
+		err = tx.QueryRow(ctx, `
+			SELECT coalesce(array_agg(t ORDER BY t), '{}') FROM unnest($2::text[]) t
+			WHERE NOT EXISTS (SELECT 1 FROM attachments WHERE application_id = $1 AND doc_type = t)`, s.ID, s.RequiredDocs).Scan(&missing)
+		if err != nil {
+			return err
+		}
+		if len(missing) > 0 {
+			return &MissingDocumentsError{Types: missing}
+		}
+		// the counter row is locked last, so submissions of the year queue on it for as short a time as possible
+		r.ReceivedAt = now
+		year := now.In(i18n.Rome).Year()
+		var n int64
+		_, err = tx.Exec(ctx, `
+			UPDATE applications SET answers = $2, beneficiary_cf = $3, on_behalf = $4, relationship = $5,
+				comune = $6, sub_ambito = (SELECT sub_ambito FROM comuni WHERE code = $6), category = $7,
+				ranking_key = $8, updated_at = $9
+			WHERE id = $1`, s.ID, answers, s.BeneficiaryCF, s.OnBehalf, s.Relationship, s.Comune, s.Category,
+			s.RankingKey(now), now)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO application_events (application_id, kind, at) VALUES ($1, 'submitted', $2)`, s.ID, now); err != nil {
+			return err
+		}
+		err = tx.QueryRow(ctx, `
+			INSERT INTO protocol_counters (year, last) VALUES ($1, 1)
+			ON CONFLICT (year) DO UPDATE SET last = protocol_counters.last + 1 RETURNING last`, year).Scan(&n)
+		if err != nil {
+			return err
+		}
+		r.Protocol = fmt.Sprintf("CSC-%d-%06d", year, n)
+		if _, err := tx.Exec(ctx, `UPDATE applications SET status = 'submitted', protocol = $2, submitted_at = $3 WHERE id = $1`,
+			s.ID, r.Protocol, now); err != nil {
+			return err
+		}
+		return then(tx, r)
+	})
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "23505" && pgErr.ConstraintName == "applications_one_per_beneficiary" {
+		return r, ErrDuplicate
+	}
+	if err != nil {
+		return r, fmt.Errorf("storage: submit application %d: %w", s.ID, err)
+	}
+	return r, nil
+}
+
+// MissingDocumentsError lists the required document types with no file attached.
+type MissingDocumentsError struct{ Types []string }
+
+func (e *MissingDocumentsError) Error() string { return fmt.Sprintf("missing documents %v", e.Types) }
+
+// Event is one entry of an application's timeline.
+type Event struct {
+	Kind string            `db:"kind"`
+	At   time.Time         `db:"at"`
+	Data map[string]string `db:"data"`
+}
+
+// Events returns an application's timeline, oldest first. The caller has checked who may see the application.
+func (db *DB) Events(ctx context.Context, applicationID int64) ([]Event, error) {
+	rows, _ := db.Pool.Query(ctx, `SELECT kind, at, data FROM application_events WHERE application_id = $1 ORDER BY at, id`, applicationID)
+	evs, err := pgx.CollectRows(rows, pgx.RowToStructByName[Event])
+	if err != nil {
+		return nil, fmt.Errorf("storage: events of application %d: %w", applicationID, err)
+	}
+	return evs, nil
+}
+
+// Rating is a person's satisfaction with the service of one application.
+type Rating struct {
+	Score   int       `db:"score"`
+	Comment string    `db:"comment"`
+	At      time.Time `db:"at"`
+}
+
+// SetRating records (or replaces) the person's rating of an application they can see.
+func (db *DB) SetRating(ctx context.Context, applicationID, personID int64, score int, comment string) error {
+	_, err := db.Pool.Exec(ctx, `
+		INSERT INTO ratings (application_id, person_id, score, comment) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (application_id, person_id) DO UPDATE SET score = EXCLUDED.score, comment = EXCLUDED.comment, at = now()`,
+		applicationID, personID, score, comment)
+	if err != nil {
+		return fmt.Errorf("storage: rating of application %d: %w", applicationID, err)
+	}
+	return nil
+}
+
+// RatingOf returns the person's rating of an application, ErrNotFound when there is none.
+func (db *DB) RatingOf(ctx context.Context, applicationID, personID int64) (Rating, error) {
+	rows, _ := db.Pool.Query(ctx, `SELECT score, comment, at FROM ratings WHERE application_id = $1 AND person_id = $2`,
+		applicationID, personID)
+	r, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[Rating])
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Rating{}, ErrNotFound
+	}
+	if err != nil {
+		return Rating{}, fmt.Errorf("storage: rating of application %d: %w", applicationID, err)
+	}
+	return r, nil
+}
+
+// B2Periods returns the periods in which the beneficiary received FNA Misura B2 according to the portal's own
+// records: decisions "admitted and funded" carry the period paid (data from/to, dates). The caregiver bonus needs
+// three months of them in the year.
+func (db *DB) B2Periods(ctx context.Context, fiscalCode string) ([]forms.Period, error) {
+	rows, _ := db.Pool.Query(ctx, `
+		SELECT (e.data->>'from')::date, (e.data->>'to')::date
+		FROM application_events e JOIN applications a ON a.id = e.application_id JOIN calls c ON c.id = a.call_id
+		WHERE a.beneficiary_cf = $1 AND c.measure = 'fna-b2' AND a.status IN ('admitted_funded', 'paid')
+			AND e.kind = 'decision' AND e.data->>'outcome' = 'admitted_funded'
+			AND e.data ? 'from' AND e.data ? 'to'`, fiscalCode)
+	periods, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (forms.Period, error) {
+		var p forms.Period
+		err := row.Scan(&p.From, &p.To)
+		return p, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("storage: B2 periods: %w", err)
+	}
+	return periods, nil
+}
