@@ -258,7 +258,7 @@ func TestApplicationJourneyFromStartToReceipt(t *testing.T) {
 	wantStatus(t, resp, http.StatusOK)
 	resp, _ = mario.get(app + "/ricevuta")
 	wantStatus(t, resp, http.StatusOK)
-	resp, _ = mario.post(app+"/invia")
+	resp, _ = mario.post(app + "/invia")
 	wantStatus(t, resp, http.StatusNotFound)
 }
 
@@ -409,8 +409,8 @@ func TestConcurrentSubmitsMakeOneApplicationAndGaplessProtocols(t *testing.T) {
 	var apps, events, outbox int
 	var protocol string
 	ctx := context.Background()
-	e.db.Pool.QueryRow(ctx, `SELECT count(*), min(protocol) FROM applications WHERE status = 'submitted'`).Scan(&apps, &protocol) //nolint:errcheck
-	e.db.Pool.QueryRow(ctx, `SELECT count(*) FROM application_events WHERE kind = 'submitted'`).Scan(&events)        //nolint:errcheck
+	e.db.Pool.QueryRow(ctx, `SELECT count(*), min(protocol) FROM applications WHERE status = 'submitted'`).Scan(&apps, &protocol)         //nolint:errcheck
+	e.db.Pool.QueryRow(ctx, `SELECT count(*) FROM application_events WHERE kind = 'submitted'`).Scan(&events)                             //nolint:errcheck
 	e.db.Pool.QueryRow(ctx, `SELECT count(*) FROM notifications WHERE kind = 'application_received' AND channel = 'email'`).Scan(&outbox) //nolint:errcheck
 	if apps != 1 || events != 1 || outbox != 1 || protocol != "CSC-2026-000001" {
 		t.Errorf("%d applications (%s), %d events, %d confirmations; want one of each, CSC-2026-000001", apps, protocol, events, outbox)

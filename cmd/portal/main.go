@@ -27,9 +27,9 @@ import (
 
 	"github.com/comunitasocialecremasca/smartservices/i18n"
 	"github.com/comunitasocialecremasca/smartservices/portal"
-	"github.com/comunitasocialecremasca/smartservices/portal/documents"
 	"github.com/comunitasocialecremasca/smartservices/portal/auth"
 	"github.com/comunitasocialecremasca/smartservices/portal/config"
+	"github.com/comunitasocialecremasca/smartservices/portal/documents"
 	"github.com/comunitasocialecremasca/smartservices/portal/storage"
 )
 
