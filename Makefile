@@ -27,7 +27,7 @@ assets: ## rebuild the CSS, fonts and icon sprite from Bootstrap Italia (needs n
 	npm ci --prefix assets/build --no-audit --no-fund
 	node assets/build/build.mjs
 
-# PostgreSQL, Redis and Chromium from Debian's packages, installed only when missing.
+# PostgreSQL, Redis, Chromium and ClamAV's daemon from Debian's packages, installed only when missing.
 system-deps:
 	@missing=""; \
 	ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || missing="$$missing postgresql"; \
@@ -35,6 +35,7 @@ system-deps:
 	command -v redis-benchmark >/dev/null 2>&1 || missing="$$missing redis-tools"; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	command -v wrk >/dev/null 2>&1 || missing="$$missing wrk"; \
+	[ -x /usr/sbin/clamd ] || command -v clamd >/dev/null 2>&1 || missing="$$missing clamav-daemon"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing:$$missing"; \
 		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \

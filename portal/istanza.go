@@ -2,6 +2,7 @@ package portal
 
 import (
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -91,6 +92,9 @@ type journeyStep struct {
 func journey(a storage.Application, d *forms.Definition, current string) []journeyStep {
 	var out []journeyStep
 	for _, st := range d.Steps {
+		if !forms.StepShown(d, &st, a.Answers) {
+			continue
+		}
 		done := false
 		for _, f := range st.Fields {
 			if len(a.Answers.Raw[f.ID]) > 0 {
@@ -106,24 +110,26 @@ func journey(a storage.Application, d *forms.Definition, current string) []journ
 	return out
 }
 
-// nextStep is the page after step in the journey.
+// nextStep is the page after step in the journey, skipping steps whose questions the answers have all hidden.
 func nextStep(a storage.Application, d *forms.Definition, step string) string {
-	for i, st := range d.Steps {
-		if st.ID == step {
-			if i+1 < len(d.Steps) {
-				return stepPath(a.ID, d.Steps[i+1].ID)
-			}
-			return applicationPath(a.ID) + "/documenti"
+	i := slices.IndexFunc(d.Steps, func(st forms.Step) bool { return st.ID == step })
+	if i < 0 {
+		return applicationPath(a.ID) + "/riepilogo"
+	}
+	for _, st := range d.Steps[i+1:] {
+		if forms.StepShown(d, &st, a.Answers) {
+			return stepPath(a.ID, st.ID)
 		}
 	}
-	return applicationPath(a.ID) + "/riepilogo"
+	return applicationPath(a.ID) + "/documenti"
 }
 
-// prevStep is the page before step, or the application's page before the first one.
+// prevStep is the page before step (skipping hidden ones), or the application's page before the first one.
 func prevStep(a storage.Application, d *forms.Definition, step string) string {
-	for i, st := range d.Steps {
-		if st.ID == step && i > 0 {
-			return stepPath(a.ID, d.Steps[i-1].ID)
+	i := slices.IndexFunc(d.Steps, func(st forms.Step) bool { return st.ID == step })
+	for j := i - 1; j >= 0; j-- {
+		if forms.StepShown(d, &d.Steps[j], a.Answers) {
+			return stepPath(a.ID, d.Steps[j].ID)
 		}
 	}
 	return applicationPath(a.ID)

@@ -2,6 +2,7 @@ package portal
 
 import (
 	"errors"
+	"strconv"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -30,11 +31,12 @@ func (s *Server) submitApplication(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	answers, problems, missing, _, err := s.reviewDraft(c, a, d)
+	rv, err := s.reviewDraft(c, a, d)
 	if err != nil {
 		return err
 	}
-	if len(problems) > 0 || len(missing) > 0 {
+	answers := rv.Answers
+	if len(rv.Problems) > 0 || len(rv.Missing) > 0 {
 		return s.renderSummary(c, fiber.StatusUnprocessableEntity, a, d, "page.application.summary.fix_first")
 	}
 	comune, _ := forms.ComuneOf(answers.Get("comune"))
@@ -46,7 +48,8 @@ func (s *Server) submitApplication(c *fiber.Ctx) error {
 	sub := storage.Submission{ID: a.ID, ApplicantID: p.ID, Answers: answers, BeneficiaryCF: answers.Get("beneficiary_cf"),
 		OnBehalf: answers.Get("on_behalf") == "yes", Relationship: answers.Get("relationship"), Comune: storage.Slug(comune),
 		Category: answers.Get(d.Ranking.GroupBy), RequiredDocs: types,
-		RankingKey: func(at time.Time) string { return forms.RankingKey(d, answers, at) }}
+		RankingKey: func(at time.Time) string { return forms.RankingKey(d, answers, at) },
+		MessageKey: "application_received:" + strconv.FormatInt(a.ID, 10)}
 	if !sub.OnBehalf {
 		sub.Relationship = ""
 	}
@@ -54,7 +57,7 @@ func (s *Server) submitApplication(c *fiber.Ctx) error {
 	_, err = s.DB.Submit(c.UserContext(), sub, s.now(), func(tx pgx.Tx, r storage.Received) error {
 		return s.Outbox.Enqueue(c.UserContext(), tx, notifications.Message{Kind: notifications.KindApplicationReceived,
 			To: to, Channels: channels, Data: map[string]string{"Protocol": r.Protocol, "Link": applicationPath(a.ID)},
-			UniqueKey: "application_received:" + r.Protocol})
+			UniqueKey: sub.MessageKey})
 	})
 	var md *storage.MissingDocumentsError
 	switch {

@@ -1,6 +1,8 @@
 package portal
 
 import (
+	"strconv"
+
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/comunitasocialecremasca/smartservices/forms"
@@ -24,16 +26,30 @@ func (s *Server) showSummary(c *fiber.Ctx) error {
 	return s.renderSummary(c, fiber.StatusOK, a, d, "")
 }
 
-// reviewDraft validates a whole draft against its call, as Submit will: the answers to store, the problems with
-// links to their steps, the missing documents and the eligibility warnings.
-func (s *Server) reviewDraft(c *fiber.Ctx, a storage.Application, d *forms.Definition) (forms.Answers, []summaryProblem, []forms.Document, []string, error) {
+// review is a whole draft checked against its call, as Submit will check it.
+type review struct {
+	Answers  forms.Answers    // to store
+	Problems []summaryProblem // with links to their steps
+	Missing  []forms.Document
+	Warnings []string // eligibility rules the answers seem not to meet: staff decide
+	Notes    []string // what the portal's own records say (months of B2 for the caregiver bonus)
+}
+
+// reviewDraft validates a whole draft against its call.
+func (s *Server) reviewDraft(c *fiber.Ctx, a storage.Application, d *forms.Definition) (review, error) {
+	var rv review
 	call, err := s.DB.CallByID(c.UserContext(), a.CallID)
 	if err != nil {
-		return forms.Answers{}, nil, nil, nil, err
+		return rv, err
 	}
 	z := s.localizer(c)
 	params := callParams(a, call.Thresholds)
 	answers, problems := forms.Validate(d, a.Answers, params, s.now().In(i18n.Rome))
+	if note, err := s.b2FromRecords(c, a, &answers); err != nil {
+		return rv, err
+	} else if note != "" {
+		rv.Notes = append(rv.Notes, note)
+	}
 	var list []summaryProblem
 	for _, st := range d.Steps {
 		for _, f := range st.Fields {
@@ -47,24 +63,40 @@ func (s *Server) reviewDraft(c *fiber.Ctx, a storage.Application, d *forms.Defin
 	}
 	atts, err := s.DB.Attachments(c.UserContext(), a.ID)
 	if err != nil {
-		return answers, nil, nil, nil, err
+		return rv, err
 	}
 	types := make([]string, len(atts))
 	for i, att := range atts {
 		types[i] = att.DocType
 	}
-	missing := forms.MissingDocuments(d, answers, types)
-	var warnings []string
+	rv.Answers, rv.Problems, rv.Missing = answers, list, forms.MissingDocuments(d, answers, types)
 	if len(problems) == 0 {
 		for _, r := range forms.Eligibility(d, answers, params) {
-			warnings = append(warnings, problemText(z, forms.Problem{ID: r.ID, Data: r.Data}))
+			rv.Warnings = append(rv.Warnings, problemText(z, forms.Problem{ID: r.ID, Data: r.Data}))
 		}
 	}
-	return answers, list, missing, warnings, nil
+	return rv, nil
+}
+
+// b2FromRecords checks the caregiver bonus's "three months of B2 in the year" against the portal's own FNA B2
+// decisions for the same person: when there are any, they replace what was declared (in the answers that are
+// checked and stored), and the summary says so. Without records the declaration stands.
+func (s *Server) b2FromRecords(c *fiber.Ctx, a storage.Application, answers *forms.Answers) (string, error) {
+	cf := answers.Get("beneficiary_cf")
+	if a.Measure != "caregiver" || cf == "" {
+		return "", nil
+	}
+	periods, err := s.DB.B2Periods(c.UserContext(), cf)
+	if err != nil || len(periods) == 0 {
+		return "", err
+	}
+	months := forms.B2MonthsInYear(periods, a.Year)
+	answers.Value["b2_months"] = []string{strconv.Itoa(months)}
+	return s.localizer(c).T("page.application.summary.b2_records", map[string]any{"Months": months, "Year": strconv.Itoa(a.Year)}), nil
 }
 
 func (s *Server) renderSummary(c *fiber.Ctx, status int, a storage.Application, d *forms.Definition, failure string) error {
-	answers, problems, missing, warnings, err := s.reviewDraft(c, a, d)
+	rv, err := s.reviewDraft(c, a, d)
 	if err != nil {
 		return err
 	}
@@ -75,7 +107,7 @@ func (s *Server) renderSummary(c *fiber.Ctx, status int, a storage.Application, 
 	z := s.localizer(c)
 	return s.render(c, status, "application_summary", z.T("page.application.summary.title"), s.applicationCrumbs(c, a),
 		map[string]any{"Application": a, "MeasureTitle": measureTitle(z, a.Measure), "Steps": journey(a, d, stepSummary),
-			"Sections": summarize(z, d, answers), "Attachments": atts, "Problems": problems, "Missing": missing,
-			"Warnings": warnings, "Failure": failure, "Open": a.OpensAt.Before(s.now()) && s.now().Before(a.ClosesAt),
-			"CanSubmit": len(problems) == 0 && len(missing) == 0})
+			"Sections": summarize(z, d, rv.Answers), "Attachments": atts, "Problems": rv.Problems, "Missing": rv.Missing,
+			"Warnings": rv.Warnings, "Notes": rv.Notes, "Failure": failure, "Open": a.OpensAt.Before(s.now()) && s.now().Before(a.ClosesAt),
+			"CanSubmit": len(rv.Problems) == 0 && len(rv.Missing) == 0})
 }

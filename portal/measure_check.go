@@ -12,15 +12,15 @@ import (
 	"github.com/comunitasocialecremasca/smartservices/portal/views"
 )
 
-// precheckCall returns the rules of the measure's current call (its ISEE thresholds per category, set by staff
-// as data). Ages are taken today: the pre-check is indicative; the application itself uses the call's opening day.
+// precheckCall returns the rules of the measure's current call (its ISEE thresholds, set by staff as data; a
+// measure without an ISEE rule, like the caregiver bonus, has none). Ages are taken today: the pre-check is indicative; the application itself uses the call's opening day.
 func (s *Server) precheckCall(c *fiber.Ctx, measure string) (forms.CallParams, error) {
 	calls, err := s.DB.LatestCalls(c.UserContext())
 	if err != nil {
 		return forms.CallParams{}, err
 	}
 	call, ok := calls[measure]
-	if !ok || len(call.Thresholds) == 0 {
+	if !ok {
 		return forms.CallParams{}, errNotFound(nil)
 	}
 	return forms.CallParams{Thresholds: call.Thresholds, Opens: s.now()}, nil

@@ -99,10 +99,8 @@ func (c *Clamd) do(ctx context.Context, command string, body io.Reader) (string,
 		return "", fmt.Errorf("documents: clamd: %w", err)
 	}
 	defer conn.Close()
-	// The deadline and the AfterFunc together make every read and write below end with ctx.
-	if dl, ok := ctx.Deadline(); ok {
-		conn.SetDeadline(dl)
-	}
+	// Every read and write below ends when ctx does (cancelled or past its deadline): ctx.Err() is then set, and
+	// is what the caller gets.
 	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
 	defer stop()
 	fail := func(err error) (string, error) {
@@ -120,7 +118,7 @@ func (c *Clamd) do(ctx context.Context, command string, body io.Reader) (string,
 			// clamd closes the connection when the stream passes StreamMaxLength, after saying so: prefer its
 			// reason to our broken pipe. A failing body is ours alone: do not wait for a reply then.
 			var se sendError
-			if !errors.As(werr, &se) {
+			if !errors.As(werr, &se) || ctx.Err() != nil {
 				return fail(werr)
 			}
 			conn.SetReadDeadline(time.Now().Add(time.Second))

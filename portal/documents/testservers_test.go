@@ -219,21 +219,21 @@ func startS3() (*s3Server, error) {
 		return nil, err
 	}
 	atStop(func() { os.RemoveAll(dir) })
-	data := filepath.Join(dir, "data")
-	if err := os.Mkdir(data, 0o700); err != nil {
-		return nil, err
+	// Objects are files under data/<bucket>/; their metadata goes to a sidecar tree rather than extended
+	// attributes, which not every temporary file system supports.
+	data, meta := filepath.Join(dir, "data"), filepath.Join(dir, "meta")
+	for _, d := range []string{data, meta} {
+		if err := os.Mkdir(d, 0o700); err != nil {
+			return nil, err
+		}
 	}
 	port, err := freePort()
 	if err != nil {
 		return nil, err
 	}
 	addr := "127.0.0.1:" + strconv.Itoa(port)
-	cmd := exec.Command(bin, "--port", addr, "--access", s3TestAccessKey, "--secret", s3TestSecretKey,
-		"--region", "us-east-1", "--quiet", "posix", "--sidecar", filepath.Join(dir, "meta"), data)
-	if err := os.Mkdir(filepath.Join(dir, "meta"), 0o700); err != nil {
-		return nil, err
-	}
-	p, err := startProcess("versitygw", cmd)
+	p, err := startProcess("versitygw", exec.Command(bin, "--port", addr, "--access", s3TestAccessKey,
+		"--secret", s3TestSecretKey, "--region", "us-east-1", "--quiet", "posix", "--sidecar", meta, data))
 	if err != nil {
 		return nil, err
 	}
@@ -288,6 +288,7 @@ func versitygwBinary() (string, error) {
 	build := exec.Command(goTool, "install", "-trimpath", "-ldflags=-s -w", versitygwPackage+"@"+versitygwVersion)
 	// The gateway's own go.mod decides its dependencies; nothing of this module's settings applies.
 	build.Env = append(os.Environ(), "GOBIN="+gobin, "GOFLAGS=", "GOWORK=off", "GOTOOLCHAIN=local", "CGO_ENABLED=0")
+	build.WaitDelay = 10 * time.Second // should a helper the go command starts keep the output pipe open
 	if out, err := build.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("versitygw: go install %s@%s: %v\n%s", versitygwPackage, versitygwVersion, err, out)
 	}
@@ -375,9 +376,14 @@ func startClamd() (*clamdServer, error) {
 	if err != nil {
 		return nil, err
 	}
+	started := false
+	defer func() {
+		if !started {
+			os.RemoveAll(dir)
+		}
+	}()
 	db := filepath.Join(dir, "db")
 	if err := os.Mkdir(db, 0o700); err != nil {
-		os.RemoveAll(dir)
 		return nil, err
 	}
 	sum := md5.Sum([]byte(eicar))
@@ -414,16 +420,16 @@ func startClamd() (*clamdServer, error) {
 	}
 	p, err := startProcess("clamd", exec.Command(bin, "--config-file="+conf))
 	if err != nil {
-		os.RemoveAll(dir)
 		return nil, err
 	}
 	s := &clamdServer{tcp: "tcp://127.0.0.1:" + strconv.Itoa(port), unix: "unix://" + sock, proc: p, dir: dir}
 	for _, addr := range []string{s.unix, s.tcp} {
 		if err := p.waitReady(NewClamd(addr).Ping); err != nil {
-			s.stop()
+			p.stop()
 			return nil, err
 		}
 	}
+	started = true
 	return s, nil
 }
 

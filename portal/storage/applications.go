@@ -196,7 +196,12 @@ type Submission struct {
 	Category      string
 	RankingKey    func(receivedAt time.Time) string
 	RequiredDocs  []string // document types that must be attached
+	MessageKey    string   // the unique key of the messages written by Submit's callback, numbered with the application
 }
+
+// ProtocolPending stands for the protocol number in the messages a submission writes; Submit replaces it with the
+// number in the same transaction, so no message ever leaves with it.
+const ProtocolPending = "CSC-PENDING"
 
 // Received is the outcome of a submission.
 type Received struct {
@@ -206,8 +211,8 @@ type Received struct {
 }
 
 // Submit receives a draft: while its call is open, with every required document attached, it gets the next
-// protocol number of the year and the time of receipt, a "submitted" event, and whatever then (the outbox
-// messages) runs in the same transaction. Submitting an application already submitted returns its protocol with
+// protocol number of the year and the time of receipt, a "submitted" event, and the messages then writes (the
+// outbox, keyed s.MessageKey, with ProtocolPending for the number) in the same transaction. Submitting an application already submitted returns its protocol with
 // Already set and changes nothing, so a double click, a retried request or a second tab yield one application.
 // MissingDocs lists required types with no file (ErrMissingDocuments).
 func (db *DB) Submit(ctx context.Context, s Submission, now time.Time, then func(tx pgx.Tx, r Received) error) (Received, error) {
@@ -249,10 +254,8 @@ func (db *DB) Submit(ctx context.Context, s Submission, now time.Time, then func
 		if len(missing) > 0 {
 			return &MissingDocumentsError{Types: missing}
 		}
-		// the counter row is locked last, so submissions of the year queue on it for as short a time as possible
 		r.ReceivedAt = now
 		year := now.In(i18n.Rome).Year()
-		var n int64
 		_, err = tx.Exec(ctx, `
 			UPDATE applications SET answers = $2, beneficiary_cf = $3, on_behalf = $4, relationship = $5,
 				comune = $6, sub_ambito = (SELECT sub_ambito FROM comuni WHERE code = $6), category = $7,
@@ -265,18 +268,23 @@ func (db *DB) Submit(ctx context.Context, s Submission, now time.Time, then func
 		if _, err := tx.Exec(ctx, `INSERT INTO application_events (application_id, kind, at) VALUES ($1, 'submitted', $2)`, s.ID, now); err != nil {
 			return err
 		}
-		err = tx.QueryRow(ctx, `
-			INSERT INTO protocol_counters (year, last) VALUES ($1, 1)
-			ON CONFLICT (year) DO UPDATE SET last = protocol_counters.last + 1 RETURNING last`, year).Scan(&n)
-		if err != nil {
+		// The messages are written with a placeholder for the number, which the last statement fills in.
+		if err := then(tx, Received{Protocol: ProtocolPending, ReceivedAt: now}); err != nil {
 			return err
 		}
-		r.Protocol = fmt.Sprintf("CSC-%d-%06d", year, n)
-		if _, err := tx.Exec(ctx, `UPDATE applications SET status = 'submitted', protocol = $2, submitted_at = $3 WHERE id = $1`,
-			s.ID, r.Protocol, now); err != nil {
-			return err
-		}
-		return then(tx, r)
+		// The year's counter row is the one thing every submission shares: it is locked by this single last
+		// statement, numbering the application and its messages, and released by the commit right after — so
+		// submissions queue on it for one statement, and a rolled-back submission never leaves a gap.
+		return tx.QueryRow(ctx, `
+			WITH n AS (
+				INSERT INTO protocol_counters (year, last) VALUES ($1, 1)
+				ON CONFLICT (year) DO UPDATE SET last = protocol_counters.last + 1 RETURNING last),
+			p AS (SELECT 'CSC-' || $1::int || '-' || lpad(last::text, 6, '0') AS protocol FROM n),
+			m AS (
+				UPDATE notifications SET data = jsonb_set(data, '{Protocol}', to_jsonb(p.protocol)) FROM p
+				WHERE unique_key = $4 AND data->>'Protocol' = $5)
+			UPDATE applications a SET status = 'submitted', protocol = p.protocol, submitted_at = $3
+			FROM p WHERE a.id = $2 RETURNING a.protocol`, year, s.ID, now, s.MessageKey, ProtocolPending).Scan(&r.Protocol)
 	})
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) && pgErr.Code == "23505" && pgErr.ConstraintName == "applications_one_per_beneficiary" {
@@ -348,14 +356,18 @@ func (db *DB) RatingOf(ctx context.Context, applicationID, personID int64) (Rati
 // three months of them in the year.
 func (db *DB) B2Periods(ctx context.Context, fiscalCode string) ([]forms.Period, error) {
 	rows, _ := db.Pool.Query(ctx, `
-		SELECT (e.data->>'from')::date, (e.data->>'to')::date
+		SELECT (e.data->>'from')::date, (e.data->>'to')::date -- no end: still running
 		FROM application_events e JOIN applications a ON a.id = e.application_id JOIN calls c ON c.id = a.call_id
 		WHERE a.beneficiary_cf = $1 AND c.measure = 'fna-b2' AND a.status IN ('admitted_funded', 'paid')
 			AND e.kind = 'decision' AND e.data->>'outcome' = 'admitted_funded'
-			AND e.data ? 'from' AND e.data ? 'to'`, fiscalCode)
+			AND e.data ? 'from'`, fiscalCode)
 	periods, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (forms.Period, error) {
 		var p forms.Period
-		err := row.Scan(&p.From, &p.To)
+		var to *time.Time
+		err := row.Scan(&p.From, &to)
+		if to != nil {
+			p.To = *to
+		}
 		return p, err
 	})
 	if err != nil {
