@@ -9,6 +9,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"sync"
 )
 
 // definitionFiles holds definitions/<measure>/<version>.json. A definition is never edited once a call has opened
@@ -203,8 +204,24 @@ func (d *Definition) MessageIDs() []string {
 	return ids
 }
 
-// Load returns the embedded definition with this ID ("fna-b2/2026-v1").
+// loaded caches parsed definitions by ID: the files are embedded and never change while the process runs.
+var loaded sync.Map // string → *Definition
+
+// Load returns the embedded definition with this ID ("fna-b2/2026-v1"). The result is shared: read it, never
+// change it.
 func Load(id string) (*Definition, error) {
+	if d, ok := loaded.Load(id); ok {
+		return d.(*Definition), nil
+	}
+	d, err := load(id)
+	if err != nil {
+		return nil, err
+	}
+	loaded.Store(id, d)
+	return d, nil
+}
+
+func load(id string) (*Definition, error) {
 	if !fs.ValidPath(id) || strings.Count(id, "/") != 1 {
 		return nil, fmt.Errorf("%w: %q", ErrUnknownDefinition, id)
 	}

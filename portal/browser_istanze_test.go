@@ -28,6 +28,19 @@ var journeys = []measureJourney{
 			"lives_at_home": "yes", "category": "disabili_adulti", "certification": "l104_art3_c3", "isee_type": "socio_sanitario",
 			"isee": "12345,67", "dsu_date": "15/01/2026", "intervention": "caregiver_familiare",
 			"iban": "IT60 X054 2811 1010 0000 0123 456", "account_holder": "Anna Bianchi", "self_declaration": "yes", "privacy": "yes"}},
+	{slug: "buono-caregiver", measure: "caregiver", badField: "b2_months", badValue: "tre",
+		answers: map[string]string{"on_behalf": "yes", "relationship": "parent", "first_name": "Mario", "last_name": "Rossi",
+			"beneficiary_cf": cfMario, "birth_date": "10/12/1985", "comune": "Bagnolo Cremasco", "address": "Via Verdi 2", "cap": "26010",
+			"lives_at_home": "yes", "b2_months": "6", "applicant_is_caregiver": "yes",
+			"iban": "IT60X0542811101000000123456", "account_holder": "Anna Bianchi", "self_declaration": "yes", "privacy": "yes"}},
+	{slug: "misura-unica-affitto", measure: "misura-unica", badField: "landlord_cf", badValue: "FRRGNN40A01D142X",
+		answers: map[string]string{"on_behalf": "no", "first_name": "Anna", "last_name": "Bianchi", "beneficiary_cf": cfAnna,
+			"birth_date": "01/01/1980", "comune": "Crema", "address": "Via Mazzini 3", "cap": "26013", "resident_in_rented_home": "yes",
+			"public_housing": "no", "owns_adequate_home": "no", "contract_registered": "yes", "registration_date": "10/01/2025",
+			"registration_code": "TRX25T001234000AB", "contract_start": "01/01/2025", "monthly_rent": "550", "landlord_name": "Giovanni Ferrari",
+			"landlord_cf": "FRRGNN40A01D142V", "landlord_address": "Via Mazzini 3, Crema", "reason": "job_loss", "isee_type": "ordinario",
+			"isee": "9.800", "dsu_date": "15/01/2026", "iban": "IT60X0542811101000000123456", "account_holder": "Anna Bianchi",
+			"self_declaration": "yes", "privacy": "yes"}},
 }
 
 // answerStep fills the visible fields of the step on the page from the journey's answers.

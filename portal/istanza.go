@@ -77,8 +77,8 @@ func redirectIfSubmitted(c *fiber.Ctx, err error) error {
 }
 
 // callParams are the call's rules as the forms engine reads them.
-func callParams(a storage.Application, thresholds map[string]int64) forms.CallParams {
-	return forms.CallParams{Thresholds: thresholds, Opens: a.OpensAt, Closes: a.ClosesAt}
+func callParams(a storage.Application) forms.CallParams {
+	return forms.CallParams{Thresholds: a.Thresholds, Opens: a.OpensAt, Closes: a.ClosesAt}
 }
 
 // journeyStep is one entry of the step indicator.

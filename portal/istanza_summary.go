@@ -38,12 +38,8 @@ type review struct {
 // reviewDraft validates a whole draft against its call.
 func (s *Server) reviewDraft(c *fiber.Ctx, a storage.Application, d *forms.Definition) (review, error) {
 	var rv review
-	call, err := s.DB.CallByID(c.UserContext(), a.CallID)
-	if err != nil {
-		return rv, err
-	}
 	z := s.localizer(c)
-	params := callParams(a, call.Thresholds)
+	params := callParams(a)
 	answers, problems := forms.Validate(d, a.Answers, params, s.now().In(i18n.Rome))
 	if note, err := s.b2FromRecords(c, a, &answers); err != nil {
 		return rv, err

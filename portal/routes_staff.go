@@ -49,7 +49,7 @@ func (s *Server) staffRoutes() {
 	app.Post("/backoffice/sedi/:code", anyRole(s.submitStaffOffice)...)
 
 	// Calls (avvisi): admins and coordinatori. A change reaches the public pages within their cache's ten seconds
-	// (pageCacheTTL); whether a call is open is decided again by the server at submission.
+	// (pageCacheTTL).
 	app.Get("/backoffice/avvisi", district(s.showStaffCallsPage)...)
 	app.Get("/backoffice/avvisi/nuovo", district(s.showStaffCallNewPage)...)
 	app.Post("/backoffice/avvisi/nuovo", district(s.submitStaffCallNew)...)

@@ -73,6 +73,9 @@ func callCategories(version string) (thresholds, budgets []callAmount) {
 	}
 	for _, r := range d.Eligibility {
 		walk(r.Require)
+		if r.If != nil {
+			walk(*r.If)
+		}
 	}
 	for _, by := range byFields {
 		thresholds = append(thresholds, categoryAmounts("threshold", d, &by)...)

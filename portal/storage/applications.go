@@ -43,10 +43,11 @@ type Application struct {
 	CreatedAt     time.Time     `db:"created_at"`
 	UpdatedAt     time.Time     `db:"updated_at"`
 	// from the call
-	Measure  string    `db:"measure"`
-	Year     int       `db:"year"`
-	OpensAt  time.Time `db:"opens_at"`
-	ClosesAt time.Time `db:"closes_at"`
+	Measure    string           `db:"measure"`
+	Year       int              `db:"year"`
+	OpensAt    time.Time        `db:"opens_at"`
+	ClosesAt   time.Time        `db:"closes_at"`
+	Thresholds map[string]int64 `db:"thresholds"` // the call's ISEE thresholds, cents
 	// the applicant's name, for the beneficiary's view and the receipt
 	ApplicantCF   string `db:"applicant_cf"`
 	ApplicantName string `db:"applicant_name"`
@@ -57,7 +58,7 @@ func (a Application) Draft() bool { return a.Status == "draft" }
 
 const applicationColumns = `a.id, a.call_id, a.applicant_id, a.form_version, a.answers, a.beneficiary_cf, a.on_behalf,
 	a.relationship, a.status, a.protocol, a.submitted_at, a.category, a.created_at, a.updated_at,
-	c.measure, c.year, c.opens_at, c.closes_at,
+	c.measure, c.year, c.opens_at, c.closes_at, c.thresholds,
 	p.fiscal_code AS applicant_cf, trim(p.given_name || ' ' || p.family_name) AS applicant_name`
 
 const applicationFrom = ` FROM applications a JOIN calls c ON c.id = a.call_id JOIN people p ON p.id = a.applicant_id `
@@ -222,15 +223,19 @@ func (db *DB) Submit(ctx context.Context, s Submission, now time.Time, then func
 		return r, fmt.Errorf("storage: submit: %w", err)
 	}
 	err = pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
+		// one round trip: lock the application, read its call's window and which required documents lack a file
 		var status string
 		var protocol *string
 		var submittedAt *time.Time
 		var opens, closes time.Time
+		var missing []string
 		err := tx.QueryRow(ctx, `
-			SELECT a.status, a.protocol, a.submitted_at, c.opens_at, c.closes_at
+			SELECT a.status, a.protocol, a.submitted_at, c.opens_at, c.closes_at,
+				coalesce((SELECT array_agg(t ORDER BY t) FROM unnest($3::text[]) t
+					WHERE NOT EXISTS (SELECT 1 FROM attachments WHERE application_id = a.id AND doc_type = t)), '{}')
 			FROM applications a JOIN calls c ON c.id = a.call_id
-			WHERE a.id = $1 AND a.applicant_id = $2 FOR UPDATE OF a`, s.ID, s.ApplicantID).
-			Scan(&status, &protocol, &submittedAt, &opens, &closes)
+			WHERE a.id = $1 AND a.applicant_id = $2 FOR UPDATE OF a`, s.ID, s.ApplicantID, s.RequiredDocs).
+			Scan(&status, &protocol, &submittedAt, &opens, &closes, &missing)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return ErrNotFound
 		}
@@ -244,28 +249,19 @@ func (db *DB) Submit(ctx context.Context, s Submission, now time.Time, then func
 		if now.Before(opens) || !now.Before(closes) {
 			return ErrCallClosed
 		}
-		var missing []string
-		err = tx.QueryRow(ctx, `
-			SELECT coalesce(array_agg(t ORDER BY t), '{}') FROM unnest($2::text[]) t
-			WHERE NOT EXISTS (SELECT 1 FROM attachments WHERE application_id = $1 AND doc_type = t)`, s.ID, s.RequiredDocs).Scan(&missing)
-		if err != nil {
-			return err
-		}
 		if len(missing) > 0 {
 			return &MissingDocumentsError{Types: missing}
 		}
 		r.ReceivedAt = now
 		year := now.In(i18n.Rome).Year()
 		_, err = tx.Exec(ctx, `
+			WITH e AS (INSERT INTO application_events (application_id, kind, at) VALUES ($1, 'submitted', $9))
 			UPDATE applications SET answers = $2, beneficiary_cf = $3, on_behalf = $4, relationship = $5,
 				comune = $6, sub_ambito = (SELECT sub_ambito FROM comuni WHERE code = $6), category = $7,
 				ranking_key = $8, updated_at = $9
 			WHERE id = $1`, s.ID, answers, s.BeneficiaryCF, s.OnBehalf, s.Relationship, s.Comune, s.Category,
 			s.RankingKey(now), now)
 		if err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, `INSERT INTO application_events (application_id, kind, at) VALUES ($1, 'submitted', $2)`, s.ID, now); err != nil {
 			return err
 		}
 		// The messages are written with a placeholder for the number, which the last statement fills in.
