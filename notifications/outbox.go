@@ -144,11 +144,12 @@ func (o *PGOutbox) enqueue(ctx context.Context, tx pgx.Tx, m Message) error {
 		if err != nil {
 			return err
 		}
+		// No River unique options: the notification row was just inserted in this transaction, so no other job can
+		// exist for it, and a unique insert would cost extra queries on every submission.
 		res, err := o.river.InsertTx(ctx, tx, deliverArgs{NotificationID: id}, &river.InsertOpts{
 			Queue:       QueueName,
 			MaxAttempts: o.maxAttempts,
 			ScheduledAt: m.SendAt,
-			UniqueOpts:  river.UniqueOpts{ByArgs: true},
 		})
 		if err != nil {
 			return fmt.Errorf("insert job: %w", err)

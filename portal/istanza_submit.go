@@ -31,7 +31,7 @@ func (s *Server) submitApplication(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	rv, err := s.reviewDraft(c, a, d)
+	rv, err := s.reviewDraft(c, a, d, false)
 	if err != nil {
 		return err
 	}

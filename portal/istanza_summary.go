@@ -35,8 +35,9 @@ type review struct {
 	Notes    []string // what the portal's own records say (months of B2 for the caregiver bonus)
 }
 
-// reviewDraft validates a whole draft against its call.
-func (s *Server) reviewDraft(c *fiber.Ctx, a storage.Application, d *forms.Definition) (review, error) {
+// reviewDraft validates a whole draft against its call. With withFiles false the documents are not looked at
+// (Submit checks them in its own transaction).
+func (s *Server) reviewDraft(c *fiber.Ctx, a storage.Application, d *forms.Definition, withFiles bool) (review, error) {
 	var rv review
 	z := s.localizer(c)
 	params := callParams(a)
@@ -57,15 +58,18 @@ func (s *Server) reviewDraft(c *fiber.Ctx, a storage.Application, d *forms.Defin
 			}
 		}
 	}
-	atts, err := s.DB.Attachments(c.UserContext(), a.ID)
-	if err != nil {
-		return rv, err
+	rv.Answers, rv.Problems = answers, list
+	if withFiles {
+		atts, err := s.DB.Attachments(c.UserContext(), a.ID)
+		if err != nil {
+			return rv, err
+		}
+		types := make([]string, len(atts))
+		for i, att := range atts {
+			types[i] = att.DocType
+		}
+		rv.Missing = forms.MissingDocuments(d, answers, types)
 	}
-	types := make([]string, len(atts))
-	for i, att := range atts {
-		types[i] = att.DocType
-	}
-	rv.Answers, rv.Problems, rv.Missing = answers, list, forms.MissingDocuments(d, answers, types)
 	if len(problems) == 0 {
 		for _, r := range forms.Eligibility(d, answers, params) {
 			rv.Warnings = append(rv.Warnings, problemText(z, forms.Problem{ID: r.ID, Data: r.Data}))
@@ -92,7 +96,7 @@ func (s *Server) b2FromRecords(c *fiber.Ctx, a storage.Application, answers *for
 }
 
 func (s *Server) renderSummary(c *fiber.Ctx, status int, a storage.Application, d *forms.Definition, failure string) error {
-	rv, err := s.reviewDraft(c, a, d)
+	rv, err := s.reviewDraft(c, a, d, true)
 	if err != nil {
 		return err
 	}

@@ -13,10 +13,6 @@ import (
 	"github.com/comunitasocialecremasca/smartservices/portal/storage"
 )
 
-// callKeyAll is the one key of a call's threshold or budget when the form has no categories for it (a ranking
-// without group_by, an lte_threshold rule without by, or no online form at all).
-const callKeyAll = "all"
-
 // The years a call's dates may fall in, as the calls table checks for its year: a date outside is a typo.
 const (
 	callFirstYear = 2020
@@ -53,9 +49,9 @@ func newCallForm(m forms.Measure) *callForm {
 }
 
 // callCategories returns the categories of a form version for ISEE thresholds and for budgets. Thresholds follow
-// the eligibility rules: the options of the field each lte_threshold rule picks its threshold by (callKeyAll for a
+// the eligibility rules: the options of the field each lte_threshold rule picks its threshold by (forms.KeyAll for a
 // rule without one), none when no rule compares the ISEE with the call. Budgets follow the graduatoria: the options
-// of the ranking's group_by field, or callKeyAll. Without an online form there is one of each.
+// of the ranking's group_by field, or forms.KeyAll. Without an online form there is one of each, under KeyAll.
 func callCategories(version string) (thresholds, budgets []callAmount) {
 	d, err := forms.Load(version)
 	if version == "" || err != nil {
@@ -83,7 +79,7 @@ func callCategories(version string) (thresholds, budgets []callAmount) {
 	return uniqueAmounts(thresholds), categoryAmounts("budget", d, &d.Ranking.GroupBy)
 }
 
-// categoryAmounts returns one amount per option of the choice field named by field, or the one callKeyAll.
+// categoryAmounts returns one amount per option of the choice field named by field, or the one under forms.KeyAll.
 func categoryAmounts(kind string, d *forms.Definition, field *string) []callAmount {
 	if d != nil && field != nil && *field != "" {
 		if f, ok := d.Field(*field); ok && len(f.Options) > 0 {
@@ -94,7 +90,7 @@ func categoryAmounts(kind string, d *forms.Definition, field *string) []callAmou
 			return out
 		}
 	}
-	return []callAmount{{Name: kind + "-" + callKeyAll, Key: callKeyAll, Label: "staff.call.category_all"}}
+	return []callAmount{{Name: kind + "-" + forms.KeyAll, Key: forms.KeyAll, Label: "staff.call.category_all"}}
 }
 
 func uniqueAmounts(as []callAmount) []callAmount {

@@ -80,6 +80,14 @@ func TestStaffCallCreateListEdit(t *testing.T) {
 	if strings.Contains(body, `name="threshold-all"`) {
 		t.Error("an FNA call has categories, not one threshold for all")
 	}
+	// Categories come from the form: the caregiver bonus has no ISEE limit and one budget, rent support one of each.
+	_, body = c.get("/backoffice/avvisi/nuovo?misura=caregiver")
+	wantContains(t, body, `name="budget-all"`, "Tutte le domande")
+	if strings.Contains(body, `name="threshold-`) {
+		t.Error("the caregiver bonus asks for an ISEE threshold its form never checks")
+	}
+	_, body = c.get("/backoffice/avvisi/nuovo?misura=misura-unica")
+	wantContains(t, body, `name="threshold-all"`, `name="budget-all"`)
 	resp, _ = c.get("/backoffice/avvisi/nuovo?misura=nope")
 	wantRedirect(t, resp, "/backoffice/avvisi")
 

@@ -9,6 +9,8 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
+	"runtime/pprof"
 	"regexp"
 	"slices"
 	"strings"
@@ -266,6 +268,42 @@ func benchSubmissions(ctx context.Context, base string, pool *pgxpool.Pool) (sub
 	var mu sync.Mutex
 	var latencies []time.Duration
 	var succeeded []int64
+	// BENCH_SUBMIT_CPUPROFILE=file profiles the submissions (portal and clients: one process), for go tool pprof.
+	if path := os.Getenv("BENCH_SUBMIT_CPUPROFILE"); path != "" {
+		f, err := os.Create(path)
+		if err != nil {
+			return r, err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return r, err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	// BENCH_WAITS=1 samples what PostgreSQL's sessions wait for during the run, to find where the time goes.
+	if os.Getenv("BENCH_WAITS") != "" {
+		waits := map[string]int{}
+		stop := make(chan struct{})
+		var sampled sync.WaitGroup
+		sampled.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				case <-time.After(200 * time.Millisecond):
+				}
+				rows, _ := pool.Query(ctx, `SELECT coalesce(wait_event_type || ':' || wait_event, state) FROM pg_stat_activity
+					WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()`)
+				for rows.Next() {
+					var w string
+					rows.Scan(&w) //nolint:errcheck
+					waits[w]++
+				}
+				rows.Close()
+			}
+		})
+		defer func() { close(stop); sampled.Wait(); fmt.Println("PostgreSQL sessions sampled during submissions:", waits) }()
+	}
 	deadline := time.Now().Add(submitDuration)
 	start := time.Now()
 	for _, c := range clients {

@@ -223,19 +223,23 @@ func (db *DB) Submit(ctx context.Context, s Submission, now time.Time, then func
 		return r, fmt.Errorf("storage: submit: %w", err)
 	}
 	err = pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
-		// one round trip: lock the application, read its call's window and which required documents lack a file
+		// one round trip: lock the application, read its call's window, which required documents lack a file, and
+		// whether the beneficiary has an application in this call already
 		var status string
 		var protocol *string
 		var submittedAt *time.Time
 		var opens, closes time.Time
 		var missing []string
+		var duplicate bool
 		err := tx.QueryRow(ctx, `
 			SELECT a.status, a.protocol, a.submitted_at, c.opens_at, c.closes_at,
 				coalesce((SELECT array_agg(t ORDER BY t) FROM unnest($3::text[]) t
-					WHERE NOT EXISTS (SELECT 1 FROM attachments WHERE application_id = a.id AND doc_type = t)), '{}')
+					WHERE NOT EXISTS (SELECT 1 FROM attachments WHERE application_id = a.id AND doc_type = t)), '{}'),
+				EXISTS (SELECT 1 FROM applications o WHERE o.call_id = a.call_id AND o.beneficiary_cf = $4
+					AND o.id <> a.id AND o.status NOT IN ('draft', 'withdrawn'))
 			FROM applications a JOIN calls c ON c.id = a.call_id
-			WHERE a.id = $1 AND a.applicant_id = $2 FOR UPDATE OF a`, s.ID, s.ApplicantID, s.RequiredDocs).
-			Scan(&status, &protocol, &submittedAt, &opens, &closes, &missing)
+			WHERE a.id = $1 AND a.applicant_id = $2 FOR UPDATE OF a`, s.ID, s.ApplicantID, s.RequiredDocs, s.BeneficiaryCF).
+			Scan(&status, &protocol, &submittedAt, &opens, &closes, &missing, &duplicate)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return ErrNotFound
 		}
@@ -251,6 +255,9 @@ func (db *DB) Submit(ctx context.Context, s Submission, now time.Time, then func
 		}
 		if len(missing) > 0 {
 			return &MissingDocumentsError{Types: missing}
+		}
+		if duplicate {
+			return ErrDuplicate // the unique index stands behind this check, for two submissions at the same instant
 		}
 		r.ReceivedAt = now
 		year := now.In(i18n.Rome).Year()
@@ -268,14 +275,9 @@ func (db *DB) Submit(ctx context.Context, s Submission, now time.Time, then func
 		if err := then(tx, Received{Protocol: ProtocolPending, ReceivedAt: now}); err != nil {
 			return err
 		}
-		// The year's counter row is the one thing every submission shares: it is locked by this single last
-		// statement, numbering the application and its messages, and released by the commit right after — so
-		// submissions queue on it for one statement, and a rolled-back submission never leaves a gap.
+		// Numbered last, when nothing but the commit can fail any more (next_protocol: one sequence per year).
 		return tx.QueryRow(ctx, `
-			WITH n AS (
-				INSERT INTO protocol_counters (year, last) VALUES ($1, 1)
-				ON CONFLICT (year) DO UPDATE SET last = protocol_counters.last + 1 RETURNING last),
-			p AS (SELECT 'CSC-' || $1::int || '-' || lpad(last::text, 6, '0') AS protocol FROM n),
+			WITH p AS (SELECT next_protocol($1) AS protocol),
 			m AS (
 				UPDATE notifications SET data = jsonb_set(data, '{Protocol}', to_jsonb(p.protocol)) FROM p
 				WHERE unique_key = $4 AND data->>'Protocol' = $5)
@@ -283,7 +285,7 @@ func (db *DB) Submit(ctx context.Context, s Submission, now time.Time, then func
 			FROM p WHERE a.id = $2 RETURNING a.protocol`, year, s.ID, now, s.MessageKey, ProtocolPending).Scan(&r.Protocol)
 	})
 	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) && pgErr.Code == "23505" && pgErr.ConstraintName == "applications_one_per_beneficiary" {
+	if errors.Is(err, ErrDuplicate) || errors.As(err, &pgErr) && pgErr.Code == "23505" && pgErr.ConstraintName == "applications_one_per_beneficiary" {
 		return r, ErrDuplicate
 	}
 	if err != nil {

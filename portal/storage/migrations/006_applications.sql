@@ -36,11 +36,30 @@ CREATE INDEX applications_call ON applications (call_id, status);
 CREATE UNIQUE INDEX applications_one_per_beneficiary ON applications (call_id, beneficiary_cf)
     WHERE status NOT IN ('draft', 'withdrawn');
 
--- Protocol numbers, gapless per year: the counter row is locked by the submitting transaction, as its last step.
-CREATE TABLE protocol_counters (
-    year int    PRIMARY KEY CHECK (year BETWEEN 2020 AND 2100),
-    last bigint NOT NULL CHECK (last BETWEEN 1 AND 999999)
-);
+-- Protocol numbers, per year: CSC-<year>-<nnnnnn>, from one sequence per year. A sequence never makes two
+-- submissions wait for each other (a counter row would: every submission of the year would queue on its lock until
+-- the previous one committed); the price is that a transaction failing after taking its number leaves that number
+-- unused. Submit checks everything that can fail before taking it, so only a crash or a lost connection at the
+-- very end can do that. Sequences for the years ahead exist already; next_protocol creates a missing one under an
+-- advisory lock, so two first submissions of a year cannot race.
+CREATE FUNCTION next_protocol(y int) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+    seq text := 'protocol_' || y;
+BEGIN
+    IF y < 2020 OR y > 2100 THEN
+        RAISE EXCEPTION 'protocol year % out of range', y;
+    END IF;
+    IF to_regclass(seq) IS NULL THEN
+        PERFORM pg_advisory_xact_lock(hashtext('next_protocol'), y);
+        EXECUTE format('CREATE SEQUENCE IF NOT EXISTS %I MAXVALUE 999999', seq);
+    END IF;
+    RETURN 'CSC-' || y || '-' || lpad(nextval(seq)::text, 6, '0');
+END $$;
+DO $$ BEGIN
+    FOR y IN 2026..2035 LOOP
+        EXECUTE format('CREATE SEQUENCE %I MAXVALUE 999999', 'protocol_' || y);
+    END LOOP;
+END $$;
 
 -- Files attached to an application. The bytes live in the document store under storage_key, encrypted; only this
 -- row says whose they are.
