@@ -23,7 +23,7 @@ type measureCall struct {
 
 func (s *Server) showHomePage(c *fiber.Ctx) error {
 	return s.renderPublic(c, "/", func() (*pageSpec, error) {
-		calls, err := s.DB.LatestCalls(c.UserContext())
+		calls, err := s.DB.CurrentCalls(c.UserContext(), s.now())
 		if err != nil {
 			return nil, err
 		}

@@ -21,7 +21,7 @@ func (s *Server) applyCall(c *fiber.Ctx) (forms.Measure, *storage.Call, error) {
 	if !ok {
 		return m, nil, errNotFound(nil)
 	}
-	calls, err := s.DB.LatestCalls(c.UserContext())
+	calls, err := s.DB.CurrentCalls(c.UserContext(), s.now())
 	if err != nil {
 		return m, nil, err
 	}

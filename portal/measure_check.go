@@ -15,7 +15,7 @@ import (
 // precheckCall returns the rules of the measure's current call (its ISEE thresholds, set by staff as data; a
 // measure without an ISEE rule, like the caregiver bonus, has none). Ages are taken today: the pre-check is indicative; the application itself uses the call's opening day.
 func (s *Server) precheckCall(c *fiber.Ctx, measure string) (forms.CallParams, error) {
-	calls, err := s.DB.LatestCalls(c.UserContext())
+	calls, err := s.DB.CurrentCalls(c.UserContext(), s.now())
 	if err != nil {
 		return forms.CallParams{}, err
 	}

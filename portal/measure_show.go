@@ -16,7 +16,7 @@ type callView struct {
 
 func (s *Server) showMeasuresPage(c *fiber.Ctx) error {
 	return s.renderPublic(c, "/misure", func() (*pageSpec, error) {
-		calls, err := s.DB.LatestCalls(c.UserContext())
+		calls, err := s.DB.CurrentCalls(c.UserContext(), s.now())
 		if err != nil {
 			return nil, err
 		}
@@ -35,7 +35,7 @@ func (s *Server) showMeasurePage(c *fiber.Ctx) error {
 		return errNotFound(nil)
 	}
 	return s.renderPublic(c, "/misure/"+m.Slug, func() (*pageSpec, error) {
-		calls, err := s.DB.LatestCalls(c.UserContext())
+		calls, err := s.DB.CurrentCalls(c.UserContext(), s.now())
 		if err != nil {
 			return nil, err
 		}

@@ -47,3 +47,25 @@ func (db *DB) LatestCalls(ctx context.Context) (map[string]Call, error) {
 	}
 	return out, nil
 }
+
+// CurrentCalls returns, for each measure, the call residents should see at now: the open one, else the next to
+// open, else the one that closed last. (LatestCalls, by year, would hide an open call as soon as staff prepare
+// next year's.)
+func (db *DB) CurrentCalls(ctx context.Context, now time.Time) (map[string]Call, error) {
+	rows, _ := db.Pool.Query(ctx, `
+		SELECT DISTINCT ON (measure) id, measure, year, opens_at, closes_at, form_version, thresholds, budgets
+		FROM calls
+		ORDER BY measure,
+			CASE WHEN opens_at <= $1 AND closes_at > $1 THEN 0 WHEN opens_at > $1 THEN 1 ELSE 2 END,
+			CASE WHEN opens_at > $1 THEN opens_at END ASC,
+			closes_at DESC`, now)
+	calls, err := pgx.CollectRows(rows, pgx.RowToStructByName[Call])
+	if err != nil {
+		return nil, fmt.Errorf("storage: current calls: %w", err)
+	}
+	out := make(map[string]Call, len(calls))
+	for _, c := range calls {
+		out[c.Measure] = c
+	}
+	return out, nil
+}

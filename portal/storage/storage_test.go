@@ -120,3 +120,31 @@ func TestCallsCarryTheirRules(t *testing.T) {
 		t.Error("thresholds that are not an object accepted")
 	}
 }
+
+func TestCurrentCallsPreferTheOpenOne(t *testing.T) {
+	db := testenv.Shared(t).DB(t)
+	ctx := t.Context()
+	now := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+	// next year's FNA B2 call prepared while this year's is open
+	if _, err := db.Pool.Exec(ctx, `UPDATE calls SET opens_at = $1, closes_at = $2 WHERE measure = 'fna-b2'`,
+		now.AddDate(0, -1, 0), now.AddDate(0, 1, 0)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Pool.Exec(ctx, `INSERT INTO calls (measure, year, opens_at, closes_at) VALUES ('fna-b2', 2027, $1, $2)`,
+		now.AddDate(1, 0, 0), now.AddDate(1, 2, 0)); err != nil {
+		t.Fatal(err)
+	}
+	calls, err := db.CurrentCalls(ctx, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := calls["fna-b2"]; c.Year != now.Year() || c.State(now) != "open" {
+		t.Errorf("FNA B2: call of %d (%s), want this year's open call", c.Year, c.State(now))
+	}
+	// once it has closed, the upcoming one is shown
+	later := now.AddDate(0, 2, 0)
+	calls, _ = db.CurrentCalls(ctx, later)
+	if c := calls["fna-b2"]; c.Year != 2027 || c.State(later) != "upcoming" {
+		t.Errorf("after closing: call of %d (%s), want next year's upcoming call", c.Year, c.State(later))
+	}
+}
