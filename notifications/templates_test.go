@@ -156,9 +156,10 @@ func TestRenderEveryKindInEveryLanguage(t *testing.T) {
 		t.Fatal(err)
 	}
 	data := map[string]map[string]string{
-		KindSigninCode: {"Code": "042917", "Minutes": "10"},
-		KindWelcome:    {"Link": PersonalAreaPath},
-		KindCaseNews:   {"Protocol": "CSC-2026-000123", "Link": "/area-personale/pratiche/123"},
+		KindSigninCode:          {"Code": "042917", "Minutes": "10"},
+		KindWelcome:             {"Link": PersonalAreaPath},
+		KindCaseNews:            {"Protocol": "CSC-2026-000123", "Link": "/area-personale/pratiche/123"},
+		KindApplicationReceived: {"Protocol": "CSC-2026-000124", "Link": "/pratiche/124"},
 	}
 	if len(data) != len(kinds) {
 		t.Fatalf("test data for %d kinds, %d kinds exist", len(data), len(kinds))

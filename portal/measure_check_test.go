@@ -83,8 +83,9 @@ func TestMeasureCheckUnknownMeasureAndCrossSite(t *testing.T) {
 	c := e.client(t)
 	resp, _ := c.get("/misure/nessuna/verifica")
 	wantStatus(t, resp, http.StatusNotFound)
-	resp, _ = c.get("/misure/buono-caregiver/verifica") // a measure with no form definition yet
-	wantStatus(t, resp, http.StatusNotFound)
+	resp, body := c.get("/misure/buono-caregiver/verifica") // a measure without an ISEE rule has a pre-check too
+	wantStatus(t, resp, http.StatusOK)
+	wantContains(t, body, `name="b2_months"`)
 	c.headers["Sec-Fetch-Site"] = "cross-site"
 	resp, _ = c.do("POST", checkPath, eligibleAnswers())
 	wantStatus(t, resp, http.StatusForbidden)

@@ -145,6 +145,11 @@ func TestStaffCallOpenNowCloseNow(t *testing.T) {
 	c := e.signIn(t, clk, e.newStaff(t, "admin.avvisi", "admin"))
 	id := e.newCall(t, 2031, clk.now().Add(48*time.Hour), clk.now().Add(30*24*time.Hour))
 	path := "/backoffice/avvisi/" + strconv.FormatInt(id, 10)
+	// the demo's open FNA B2 call has closed, so residents are shown the next one
+	if _, err := e.db.Pool.Exec(t.Context(), `UPDATE calls SET closes_at = $1 WHERE measure = 'fna-b2' AND id <> $2`,
+		clk.now().Add(-time.Hour), id); err != nil {
+		t.Fatal(err)
+	}
 	public := e.client(t)
 	_, body := public.get("/misure/fna-misura-b2")
 	wantContains(t, body, "Bando in arrivo")

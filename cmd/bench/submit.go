@@ -10,8 +10,8 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"runtime/pprof"
 	"regexp"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"sync"
@@ -302,7 +302,11 @@ func benchSubmissions(ctx context.Context, base string, pool *pgxpool.Pool) (sub
 				rows.Close()
 			}
 		})
-		defer func() { close(stop); sampled.Wait(); fmt.Println("PostgreSQL sessions sampled during submissions:", waits) }()
+		defer func() {
+			close(stop)
+			sampled.Wait()
+			fmt.Println("PostgreSQL sessions sampled during submissions:", waits)
+		}()
 	}
 	deadline := time.Now().Add(submitDuration)
 	start := time.Now()

@@ -261,28 +261,24 @@ func (db *DB) Submit(ctx context.Context, s Submission, now time.Time, then func
 		}
 		r.ReceivedAt = now
 		year := now.In(i18n.Rome).Year()
-		_, err = tx.Exec(ctx, `
-			WITH e AS (INSERT INTO application_events (application_id, kind, at) VALUES ($1, 'submitted', $9))
-			UPDATE applications SET answers = $2, beneficiary_cf = $3, on_behalf = $4, relationship = $5,
-				comune = $6, sub_ambito = (SELECT sub_ambito FROM comuni WHERE code = $6), category = $7,
-				ranking_key = $8, updated_at = $9
-			WHERE id = $1`, s.ID, answers, s.BeneficiaryCF, s.OnBehalf, s.Relationship, s.Comune, s.Category,
-			s.RankingKey(now), now)
-		if err != nil {
-			return err
-		}
 		// The messages are written with a placeholder for the number, which the last statement fills in.
 		if err := then(tx, Received{Protocol: ProtocolPending, ReceivedAt: now}); err != nil {
 			return err
 		}
-		// Numbered last, when nothing but the commit can fail any more (next_protocol: one sequence per year).
+		// One statement receives the application — answers as validated, the columns the back office sorts and
+		// scopes by, the timeline's first event — and numbers it and its messages, last, when nothing but the
+		// commit can fail any more (next_protocol: one sequence per year).
 		return tx.QueryRow(ctx, `
 			WITH p AS (SELECT next_protocol($1) AS protocol),
 			m AS (
 				UPDATE notifications SET data = jsonb_set(data, '{Protocol}', to_jsonb(p.protocol)) FROM p
-				WHERE unique_key = $4 AND data->>'Protocol' = $5)
-			UPDATE applications a SET status = 'submitted', protocol = p.protocol, submitted_at = $3
-			FROM p WHERE a.id = $2 RETURNING a.protocol`, year, s.ID, now, s.MessageKey, ProtocolPending).Scan(&r.Protocol)
+				WHERE unique_key = $4 AND data->>'Protocol' = $5),
+			e AS (INSERT INTO application_events (application_id, kind, at) VALUES ($2, 'submitted', $3))
+			UPDATE applications a SET status = 'submitted', protocol = p.protocol, submitted_at = $3, updated_at = $3,
+				answers = $6, beneficiary_cf = $7, on_behalf = $8, relationship = $9, comune = $10,
+				sub_ambito = (SELECT sub_ambito FROM comuni WHERE code = $10), category = $11, ranking_key = $12
+			FROM p WHERE a.id = $2 RETURNING a.protocol`, year, s.ID, now, s.MessageKey, ProtocolPending,
+			answers, s.BeneficiaryCF, s.OnBehalf, s.Relationship, s.Comune, s.Category, s.RankingKey(now)).Scan(&r.Protocol)
 	})
 	var pgErr *pgconn.PgError
 	if errors.Is(err, ErrDuplicate) || errors.As(err, &pgErr) && pgErr.Code == "23505" && pgErr.ConstraintName == "applications_one_per_beneficiary" {
