@@ -48,8 +48,7 @@ func (s *Server) submitApplication(c *fiber.Ctx) error {
 	sub := storage.Submission{ID: a.ID, ApplicantID: p.ID, Answers: answers, BeneficiaryCF: answers.Get("beneficiary_cf"),
 		OnBehalf: answers.Get("on_behalf") == "yes", Relationship: answers.Get("relationship"), Comune: storage.Slug(comune),
 		Category: answers.Get(d.Ranking.GroupBy), RequiredDocs: types,
-		RankingKey: func(at time.Time) string { return forms.RankingKey(d, answers, at) },
-		MessageKey: "application_received:" + strconv.FormatInt(a.ID, 10)}
+		RankingKey: func(at time.Time) string { return forms.RankingKey(d, answers, at) }}
 	if !sub.OnBehalf {
 		sub.Relationship = ""
 	}
@@ -57,7 +56,7 @@ func (s *Server) submitApplication(c *fiber.Ctx) error {
 	_, err = s.DB.Submit(c.UserContext(), sub, s.now(), func(tx pgx.Tx, r storage.Received) error {
 		return s.Outbox.Enqueue(c.UserContext(), tx, notifications.Message{Kind: notifications.KindApplicationReceived,
 			To: to, Channels: channels, Data: map[string]string{"Protocol": r.Protocol, "Link": applicationPath(a.ID)},
-			UniqueKey: sub.MessageKey})
+			UniqueKey: "application_received:" + strconv.FormatInt(a.ID, 10)})
 	})
 	var md *storage.MissingDocumentsError
 	switch {

@@ -197,12 +197,7 @@ type Submission struct {
 	Category      string
 	RankingKey    func(receivedAt time.Time) string
 	RequiredDocs  []string // document types that must be attached
-	MessageKey    string   // the unique key of the messages written by Submit's callback, numbered with the application
 }
-
-// ProtocolPending stands for the protocol number in the messages a submission writes; Submit replaces it with the
-// number in the same transaction, so no message ever leaves with it.
-const ProtocolPending = "CSC-PENDING"
 
 // Received is the outcome of a submission.
 type Received struct {
@@ -213,7 +208,7 @@ type Received struct {
 
 // Submit receives a draft: while its call is open, with every required document attached, it gets the next
 // protocol number of the year and the time of receipt, a "submitted" event, and the messages then writes (the
-// outbox, keyed s.MessageKey, with ProtocolPending for the number) in the same transaction. Submitting an application already submitted returns its protocol with
+// outbox) in the same transaction. Submitting an application already submitted returns its protocol with
 // Already set and changes nothing, so a double click, a retried request or a second tab yield one application.
 // MissingDocs lists required types with no file (ErrMissingDocuments).
 func (db *DB) Submit(ctx context.Context, s Submission, now time.Time, then func(tx pgx.Tx, r Received) error) (Received, error) {
@@ -261,24 +256,21 @@ func (db *DB) Submit(ctx context.Context, s Submission, now time.Time, then func
 		}
 		r.ReceivedAt = now
 		year := now.In(i18n.Rome).Year()
-		// The messages are written with a placeholder for the number, which the last statement fills in.
-		if err := then(tx, Received{Protocol: ProtocolPending, ReceivedAt: now}); err != nil {
-			return err
-		}
 		// One statement receives the application — answers as validated, the columns the back office sorts and
-		// scopes by, the timeline's first event — and numbers it and its messages, last, when nothing but the
-		// commit can fail any more (next_protocol: one sequence per year).
-		return tx.QueryRow(ctx, `
+		// scopes by, the timeline's first event — and numbers it (next_protocol: one sequence per year), after
+		// every check that can refuse it; then the messages, with the number, in the same transaction.
+		err = tx.QueryRow(ctx, `
 			WITH p AS (SELECT next_protocol($1) AS protocol),
-			m AS (
-				UPDATE notifications SET data = jsonb_set(data, '{Protocol}', to_jsonb(p.protocol)) FROM p
-				WHERE unique_key = $4 AND data->>'Protocol' = $5),
 			e AS (INSERT INTO application_events (application_id, kind, at) VALUES ($2, 'submitted', $3))
 			UPDATE applications a SET status = 'submitted', protocol = p.protocol, submitted_at = $3, updated_at = $3,
-				answers = $6, beneficiary_cf = $7, on_behalf = $8, relationship = $9, comune = $10,
-				sub_ambito = (SELECT sub_ambito FROM comuni WHERE code = $10), category = $11, ranking_key = $12
-			FROM p WHERE a.id = $2 RETURNING a.protocol`, year, s.ID, now, s.MessageKey, ProtocolPending,
+				answers = $4, beneficiary_cf = $5, on_behalf = $6, relationship = $7, comune = $8,
+				sub_ambito = (SELECT sub_ambito FROM comuni WHERE code = $8), category = $9, ranking_key = $10
+			FROM p WHERE a.id = $2 RETURNING a.protocol`, year, s.ID, now,
 			answers, s.BeneficiaryCF, s.OnBehalf, s.Relationship, s.Comune, s.Category, s.RankingKey(now)).Scan(&r.Protocol)
+		if err != nil {
+			return err
+		}
+		return then(tx, r)
 	})
 	var pgErr *pgconn.PgError
 	if errors.Is(err, ErrDuplicate) || errors.As(err, &pgErr) && pgErr.Code == "23505" && pgErr.ConstraintName == "applications_one_per_beneficiary" {
