@@ -29,7 +29,7 @@ import (
 // against the call, the check of the documents, the transaction with the protocol number and the outbox rows.
 const (
 	submitClients   = 200
-	draftsPerClient = 30
+	draftsPerClient = 60 // enough for 10 s at 1,200 submissions/s
 	submitDuration  = 10 * time.Second
 )
 
