@@ -50,6 +50,10 @@ type kindSpec struct {
 	channels []Channel
 	action   bool     // the e-mail ends with a button to Link
 	secret   []string // Data fields removed from the row once it is sent or dead
+	// sweep: e-mail and SMS rows get their delivery job from the dispatcher (within dispatchEvery), not in the
+	// transaction that writes them: for messages written at peaks (a click day's confirmations), where a second's
+	// delay is nothing and River's per-job insert would slow every submission.
+	sweep bool
 }
 
 var kinds = map[string]kindSpec{
@@ -81,6 +85,7 @@ var kinds = map[string]kindSpec{
 		},
 		channels: []Channel{Email, SMS, Inbox},
 		action:   true,
+		sweep:    true,
 	},
 }
 

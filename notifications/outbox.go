@@ -94,12 +94,13 @@ func (o *PGOutbox) enqueue(ctx context.Context, tx pgx.Tx, m Message) error {
 	if !m.SendAt.IsZero() {
 		sendAt = &m.SendAt
 	}
-	seen := map[Channel]bool{}
+	// One statement writes the rows of every channel; the e-mail and SMS rows then get their delivery jobs, all in
+	// one River insert and one update — or, for kinds the dispatcher sweeps, a moment later off the request path.
+	var channels, recipients []string
 	for _, ch := range m.Channels {
-		if seen[ch] {
+		if slices.Contains(channels, string(ch)) {
 			continue
 		}
-		seen[ch] = true
 		if !slices.Contains(spec.channels, ch) {
 			return fmt.Errorf("kind %s is not sent by %s", m.Kind, ch)
 		}
@@ -112,6 +113,7 @@ func (o *PGOutbox) enqueue(ctx context.Context, tx pgx.Tx, m Message) error {
 			}
 			recipient = a.Address
 		case SMS:
+			var ok bool
 			if recipient, ok = normalizePhone(m.To.Phone); !ok {
 				return errors.New("no valid phone number for the SMS channel")
 			}
@@ -119,46 +121,47 @@ func (o *PGOutbox) enqueue(ctx context.Context, tx pgx.Tx, m Message) error {
 			if personID == nil {
 				return errors.New("the inbox channel needs a person")
 			}
-			_, err := tx.Exec(ctx, `
-				INSERT INTO notifications (kind, person_id, channel, lang, data, unique_key, status, send_at, sent_at)
-				VALUES ($1, $2, 'inbox', $3, $4, $5, 'sent', $6, coalesce($6, now()))
-				ON CONFLICT (unique_key, channel) DO NOTHING`,
-				m.Kind, personID, lang, dataJSON, uniqueKey, sendAt)
-			if err != nil {
-				return err
-			}
-			continue
 		default:
 			return fmt.Errorf("unknown channel %q", ch)
 		}
-		var id int64
-		err := tx.QueryRow(ctx, `
-			INSERT INTO notifications (kind, person_id, channel, recipient, lang, data, unique_key, send_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-			ON CONFLICT (unique_key, channel) DO NOTHING
-			RETURNING id`,
-			m.Kind, personID, string(ch), recipient, lang, dataJSON, uniqueKey, sendAt).Scan(&id)
-		if errors.Is(err, pgx.ErrNoRows) {
-			continue // already enqueued under this key
-		}
-		if err != nil {
-			return err
-		}
-		// No River unique options: the notification row was just inserted in this transaction, so no other job can
-		// exist for it, and a unique insert would cost extra queries on every submission.
-		res, err := o.river.InsertTx(ctx, tx, deliverArgs{NotificationID: id}, &river.InsertOpts{
-			Queue:       QueueName,
-			MaxAttempts: o.maxAttempts,
-			ScheduledAt: m.SendAt,
-		})
-		if err != nil {
-			return fmt.Errorf("insert job: %w", err)
-		}
-		if _, err := tx.Exec(ctx, "UPDATE notifications SET job_id = $1 WHERE id = $2", res.Job.ID, id); err != nil {
-			return err
-		}
+		channels, recipients = append(channels, string(ch)), append(recipients, recipient)
 	}
-	return nil
+	rows, _ := tx.Query(ctx, `
+		INSERT INTO notifications (kind, person_id, channel, recipient, lang, data, unique_key, send_at, status, sent_at)
+		SELECT $1, $2, u.channel, u.recipient, $3, $4, $5, $6,
+			CASE WHEN u.channel = 'inbox' THEN 'sent' ELSE 'pending' END,
+			CASE WHEN u.channel = 'inbox' THEN coalesce($6, now()) END
+		FROM unnest($7::text[], $8::text[]) AS u(channel, recipient)
+		ON CONFLICT (unique_key, channel) DO NOTHING
+		RETURNING id, channel`,
+		m.Kind, personID, lang, dataJSON, uniqueKey, sendAt, channels, recipients)
+	var ids []int64
+	var params []river.InsertManyParams
+	var id int64
+	var ch string
+	_, err = pgx.ForEachRow(rows, []any{&id, &ch}, func() error {
+		if Channel(ch) != Inbox { // rows already enqueued under this key are not returned
+			ids = append(ids, id)
+			params = append(params, river.InsertManyParams{Args: deliverArgs{NotificationID: id}, InsertOpts: &river.InsertOpts{
+				Queue: QueueName, MaxAttempts: o.maxAttempts, ScheduledAt: m.SendAt}})
+		}
+		return nil
+	})
+	if err != nil || len(params) == 0 || spec.sweep {
+		return err
+	}
+	// No River unique options: each row was just inserted in this transaction, so no other job can exist for it.
+	res, err := o.river.InsertManyTx(ctx, tx, params)
+	if err != nil {
+		return fmt.Errorf("insert jobs: %w", err)
+	}
+	jobs := make([]int64, len(res))
+	for i, r := range res {
+		jobs[i] = r.Job.ID
+	}
+	_, err = tx.Exec(ctx, `UPDATE notifications n SET job_id = u.job FROM unnest($1::bigint[], $2::bigint[]) u(id, job)
+		WHERE n.id = u.id`, ids, jobs)
+	return err
 }
 
 // language returns the shipped language code for code, Italian when unknown.

@@ -94,6 +94,9 @@ func NewService(d Deps) (*Service, error) {
 	if err := river.AddWorkerSafely(workers, &deliverWorker{s: s}); err != nil {
 		return nil, fmt.Errorf("notifications: %w", err)
 	}
+	if err := river.AddWorkerSafely(workers, &dispatchWorker{s: s}); err != nil {
+		return nil, fmt.Errorf("notifications: %w", err)
+	}
 	cfg := &river.Config{
 		Logger:            d.Log,
 		MaxAttempts:       d.Config.MaxAttempts,
@@ -103,6 +106,10 @@ func NewService(d Deps) (*Service, error) {
 		JobTimeout:        time.Minute,
 		// Completed deliveries are in the notifications table; River's rows are only the mechanism.
 		CompletedJobRetentionPeriod: 24 * time.Hour,
+		PeriodicJobs: []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(dispatchEvery),
+			func() (river.JobArgs, *river.InsertOpts) {
+				return dispatchArgs{}, &river.InsertOpts{Queue: QueueName, MaxAttempts: 1}
+			}, &river.PeriodicJobOpts{RunOnStart: true})},
 	}
 	if cfg.FetchPollInterval < river.FetchCooldownDefault {
 		cfg.FetchCooldown = cfg.FetchPollInterval // River wants the cooldown no longer than the poll interval
