@@ -37,12 +37,7 @@ func (s *Server) loadApplication(c *fiber.Ctx) (storage.Application, storage.Per
 	if err != nil || id <= 0 {
 		return storage.Application{}, storage.Person{}, errNotFound(err)
 	}
-	p, err := s.currentPerson(c)
-	if err != nil {
-		return storage.Application{}, storage.Person{}, err
-	}
-	a, err := s.DB.ApplicationFor(c.UserContext(), id, p.ID, p.FiscalCode)
-	return a, p, err
+	return s.DB.ApplicationWithPerson(c.UserContext(), id, personID(sessionOf(c)))
 }
 
 // loadOwnDraft is loadApplication for pages that change a draft: only its applicant, and only while it is a

@@ -88,20 +88,33 @@ func (db *DB) CreateDraft(ctx context.Context, callID, applicantID int64, key, f
 	return id, nil
 }
 
-// ApplicationFor returns an application the person may see: as its applicant (drafts included), or as its
-// beneficiary once submitted. Anyone else gets ErrNotFound, as if it did not exist.
-func (db *DB) ApplicationFor(ctx context.Context, id, personID int64, fiscalCode string) (Application, error) {
-	rows, _ := db.Pool.Query(ctx, `SELECT `+applicationColumns+applicationFrom+`
-		WHERE a.id = $1 AND (a.applicant_id = $2 OR (a.beneficiary_cf = $3 AND a.status <> 'draft'))`,
-		id, personID, fiscalCode)
-	a, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[Application])
+// ApplicationWithPerson returns an application the signed-in person may see — as its applicant (drafts included),
+// or as its beneficiary once submitted; anyone else gets ErrNotFound, as if it did not exist — with that person's
+// own row, both read in one round trip (a pipelined batch): every page of an application needs both.
+func (db *DB) ApplicationWithPerson(ctx context.Context, id, personID int64) (Application, Person, error) {
+	b := &pgx.Batch{}
+	var p Person
+	var a Application
+	b.Queue(`SELECT `+personColumns+` FROM people WHERE id = $1`, personID).Query(func(rows pgx.Rows) error {
+		var err error
+		p, err = pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[Person])
+		return err
+	})
+	b.Queue(`SELECT `+applicationColumns+applicationFrom+`
+		WHERE a.id = $1 AND (a.applicant_id = $2 OR (a.status <> 'draft' AND
+			a.beneficiary_cf = (SELECT fiscal_code FROM people WHERE id = $2)))`, id, personID).Query(func(rows pgx.Rows) error {
+		var err error
+		a, err = pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[Application])
+		return err
+	})
+	err := db.Pool.SendBatch(ctx, b).Close()
 	if errors.Is(err, pgx.ErrNoRows) {
-		return Application{}, ErrNotFound
+		return Application{}, Person{}, ErrNotFound
 	}
 	if err != nil {
-		return Application{}, fmt.Errorf("storage: application %d: %w", id, err)
+		return Application{}, Person{}, fmt.Errorf("storage: application %d: %w", id, err)
 	}
-	return a, nil
+	return a, p, nil
 }
 
 // ApplicationsFor lists the person's applications, as applicant (drafts included) or as beneficiary, newest first.
