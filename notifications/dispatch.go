@@ -47,32 +47,22 @@ func (s *Service) dispatch(ctx context.Context) (int, error) {
 			WHERE job_id IS NULL AND status = 'pending' AND channel <> 'inbox'
 			ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`, dispatchBatch)
 		var ids []int64
-		var params []river.InsertManyParams
+		var sendAts []*time.Time
 		var id int64
 		var sendAt *time.Time
 		if _, err := pgx.ForEachRow(rows, []any{&id, &sendAt}, func() error {
-			opts := &river.InsertOpts{Queue: QueueName, MaxAttempts: s.d.Config.MaxAttempts}
+			var at *time.Time
 			if sendAt != nil {
-				opts.ScheduledAt = *sendAt
+				t := *sendAt // pgx may scan the next row into the same pointer
+				at = &t
 			}
-			ids = append(ids, id)
-			params = append(params, river.InsertManyParams{Args: deliverArgs{NotificationID: id}, InsertOpts: opts})
+			ids, sendAts = append(ids, id), append(sendAts, at)
 			return nil
 		}); err != nil || len(ids) == 0 {
 			return err
 		}
-		res, err := s.river.InsertManyTx(ctx, tx, params)
-		if err != nil {
-			return fmt.Errorf("insert jobs: %w", err)
-		}
-		jobs := make([]int64, len(res))
-		for i, r := range res {
-			jobs[i] = r.Job.ID
-		}
-		_, err = tx.Exec(ctx, `UPDATE notifications n SET job_id = u.job FROM unnest($1::bigint[], $2::bigint[]) u(id, job)
-			WHERE n.id = u.id`, ids, jobs)
 		n = len(ids)
-		return err
+		return insertJobs(ctx, s.river, tx, ids, sendAts, s.d.Config.MaxAttempts)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("notifications: dispatch: %w", err)

@@ -136,22 +136,36 @@ func (o *PGOutbox) enqueue(ctx context.Context, tx pgx.Tx, m Message) error {
 		RETURNING id, channel`,
 		m.Kind, personID, lang, dataJSON, uniqueKey, sendAt, channels, recipients)
 	var ids []int64
-	var params []river.InsertManyParams
 	var id int64
 	var ch string
 	_, err = pgx.ForEachRow(rows, []any{&id, &ch}, func() error {
 		if Channel(ch) != Inbox { // rows already enqueued under this key are not returned
 			ids = append(ids, id)
-			params = append(params, river.InsertManyParams{Args: deliverArgs{NotificationID: id}, InsertOpts: &river.InsertOpts{
-				Queue: QueueName, MaxAttempts: o.maxAttempts, ScheduledAt: m.SendAt}})
 		}
 		return nil
 	})
-	if err != nil || len(params) == 0 || spec.sweep {
+	if err != nil || len(ids) == 0 || spec.sweep {
 		return err
 	}
-	// No River unique options: each row was just inserted in this transaction, so no other job can exist for it.
-	res, err := o.river.InsertManyTx(ctx, tx, params)
+	sendAts := make([]*time.Time, len(ids))
+	for i := range sendAts {
+		sendAts[i] = sendAt
+	}
+	return insertJobs(ctx, o.river, tx, ids, sendAts, o.maxAttempts)
+}
+
+// insertJobs gives notification rows their delivery jobs, in one River insert, and records each job on its row.
+// No River unique options: every row is new to this transaction or locked by it, so no other job exists for it.
+func insertJobs(ctx context.Context, client *river.Client[pgx.Tx], tx pgx.Tx, ids []int64, sendAts []*time.Time, maxAttempts int) error {
+	params := make([]river.InsertManyParams, len(ids))
+	for i, id := range ids {
+		opts := &river.InsertOpts{Queue: QueueName, MaxAttempts: maxAttempts}
+		if sendAts[i] != nil {
+			opts.ScheduledAt = *sendAts[i]
+		}
+		params[i] = river.InsertManyParams{Args: deliverArgs{NotificationID: id}, InsertOpts: opts}
+	}
+	res, err := client.InsertManyTx(ctx, tx, params)
 	if err != nil {
 		return fmt.Errorf("insert jobs: %w", err)
 	}
