@@ -207,15 +207,20 @@ func (s *Server) sendDocument(c *fiber.Ctx, att storage.Attachment) error {
 		return err
 	}
 	defer r.Close()
-	c.Set(fiber.HeaderContentType, att.ContentType)
-	c.Set(fiber.HeaderContentDisposition, documents.ContentDisposition(att.FileName, att.ContentType))
-	c.Set(fiber.HeaderXContentTypeOptions, "nosniff")
-	c.Set(fiber.HeaderCacheControl, "private, no-store")
-	c.Set("Content-Security-Policy", "default-src 'none'; sandbox")
 	// read it all before answering: a damaged file must be an error page, not half a download
 	data, err := io.ReadAll(r)
 	if err != nil {
 		return err
 	}
+	return sendDownload(c, att.FileName, att.ContentType, data)
+}
+
+// sendDownload answers with a file that browsers save, never render inline or sniff, and nobody caches.
+func sendDownload(c *fiber.Ctx, name, contentType string, data []byte) error {
+	c.Set(fiber.HeaderContentType, contentType)
+	c.Set(fiber.HeaderContentDisposition, documents.ContentDisposition(name, contentType))
+	c.Set(fiber.HeaderXContentTypeOptions, "nosniff")
+	c.Set(fiber.HeaderCacheControl, "private, no-store")
+	c.Set("Content-Security-Policy", "default-src 'none'; sandbox")
 	return c.Send(data)
 }

@@ -34,11 +34,7 @@ func (s *Server) downloadReceipt(c *fiber.Ctx) error {
 	if err := receipt.Render(r, &buf); err != nil {
 		return err
 	}
-	c.Set(fiber.HeaderContentType, "application/pdf")
-	c.Set(fiber.HeaderContentDisposition, `attachment; filename="ricevuta-`+*a.Protocol+`.pdf"`)
-	c.Set(fiber.HeaderXContentTypeOptions, "nosniff")
-	c.Set(fiber.HeaderCacheControl, "private, no-store")
-	return c.Send(buf.Bytes())
+	return sendDownload(c, "ricevuta-"+*a.Protocol+".pdf", "application/pdf", buf.Bytes())
 }
 
 // receiptOf builds the receipt in Italian from a submitted application.

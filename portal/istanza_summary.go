@@ -33,6 +33,7 @@ type review struct {
 	Missing  []forms.Document
 	Warnings []string // eligibility rules the answers seem not to meet: staff decide
 	Notes    []string // what the portal's own records say (months of B2 for the caregiver bonus)
+	Files    []storage.Attachment
 }
 
 // reviewDraft validates a whole draft against its call. With withFiles false the documents are not looked at
@@ -60,12 +61,12 @@ func (s *Server) reviewDraft(c *fiber.Ctx, a storage.Application, d *forms.Defin
 	}
 	rv.Answers, rv.Problems = answers, list
 	if withFiles {
-		atts, err := s.DB.Attachments(c.UserContext(), a.ID)
-		if err != nil {
+		var err error
+		if rv.Files, err = s.DB.Attachments(c.UserContext(), a.ID); err != nil {
 			return rv, err
 		}
-		types := make([]string, len(atts))
-		for i, att := range atts {
+		types := make([]string, len(rv.Files))
+		for i, att := range rv.Files {
 			types[i] = att.DocType
 		}
 		rv.Missing = forms.MissingDocuments(d, answers, types)
@@ -100,14 +101,10 @@ func (s *Server) renderSummary(c *fiber.Ctx, status int, a storage.Application, 
 	if err != nil {
 		return err
 	}
-	atts, err := s.DB.Attachments(c.UserContext(), a.ID)
-	if err != nil {
-		return err
-	}
 	z := s.localizer(c)
 	return s.render(c, status, "application_summary", z.T("page.application.summary.title"), s.applicationCrumbs(c, a),
 		map[string]any{"Application": a, "MeasureTitle": measureTitle(z, a.Measure), "Steps": journey(a, d, stepSummary),
-			"Sections": summarize(z, d, rv.Answers), "Attachments": atts, "Problems": rv.Problems, "Missing": rv.Missing,
+			"Sections": summarize(z, d, rv.Answers), "Attachments": rv.Files, "Problems": rv.Problems, "Missing": rv.Missing,
 			"Warnings": rv.Warnings, "Notes": rv.Notes, "Failure": failure, "Open": a.OpensAt.Before(s.now()) && s.now().Before(a.ClosesAt),
 			"CanSubmit": len(rv.Problems) == 0 && len(rv.Missing) == 0})
 }

@@ -1,6 +1,8 @@
 package portal
 
 import (
+	"slices"
+
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/compress"
 	"github.com/gofiber/fiber/v2/middleware/helmet"
@@ -49,9 +51,9 @@ func (s *Server) routes() {
 	app.Get("/cookie", public(s.showLegalPage("cookies"))...)
 
 	// Pages with a citizen session (Redis): cross-origin check and rate limit on state-changing requests.
-	sessionMW := []fiber.Handler{s.limitBody, s.timeout, s.crossOriginMiddleware, s.formRateLimit, s.sessions.middleware(s.now),
+	sessionMW := []fiber.Handler{s.timeout, s.crossOriginMiddleware, s.formRateLimit, s.sessions.middleware(s.now),
 		s.languageMiddleware, compress.New(compress.Config{Level: compress.LevelBestSpeed})}
-	withSession := chain(sessionMW...)
+	withSession := chain(append([]fiber.Handler{s.limitBody}, sessionMW...)...)
 	app.Get("/lingua", withSession(s.showLanguagePage)...)
 	app.Post("/lingua", withSession(s.submitLanguage)...)
 
@@ -67,7 +69,8 @@ func (s *Server) routes() {
 	app.Post("/esci", withSession(s.signOut)...)
 
 	// The personal area: signed-in residents only.
-	signedIn := chain(append(sessionMW, s.requireCitizen)...)
+	citizenMW := append(slices.Clone(sessionMW), s.requireCitizen)
+	signedIn := chain(append([]fiber.Handler{s.limitBody}, citizenMW...)...)
 	app.Get("/area-personale", signedIn(s.showPersonalArea)...)
 	app.Get("/area-personale/profilo", signedIn(s.showProfilePage)...)
 	app.Post("/area-personale/profilo", signedIn(s.submitProfile)...)
@@ -92,8 +95,7 @@ func (s *Server) routes() {
 	app.Post("/pratiche/:id<int>/valutazione", signedIn(s.rateApplication)...)
 	app.Post("/pratiche/:id<int>/elimina", signedIn(s.deleteDraft)...)
 	// Uploads are the one place a body may exceed BODY_LIMIT: up to DOCUMENTS_MAX_FILE plus the form around it.
-	upload := chain(s.timeout, s.crossOriginMiddleware, s.formRateLimit, s.sessions.middleware(s.now),
-		s.languageMiddleware, s.requireCitizen)
+	upload := chain(citizenMW...) // signedIn without limitBody
 	app.Post("/pratiche/:id<int>/documenti", upload(s.uploadDocument)...)
 
 	s.staffRoutes()
