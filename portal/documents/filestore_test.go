@@ -252,9 +252,10 @@ func TestInvalidKeys(t *testing.T) {
 	}
 }
 
-// A failed or cancelled Put leaves the previous object and no temporary file.
-func TestPutFailureKeepsOld(t *testing.T) {
-	s, dir := newStore(t)
+// checkPutFailureKeepsOld stores "old" under "doc", then fails one Put with a broken reader and one with a
+// cancelled context: "old" must still be there, whatever the store.
+func checkPutFailureKeepsOld(t *testing.T, s Store) {
+	t.Helper()
 	ctx := context.Background()
 	s.Put(ctx, "doc", strings.NewReader("old"))
 	broken := io.MultiReader(bytes.NewReader(make([]byte, 3*segmentSize)), errReader{})
@@ -269,6 +270,13 @@ func TestPutFailureKeepsOld(t *testing.T) {
 	if got, err := readAll(s, "doc"); err != nil || string(got) != "old" {
 		t.Errorf("old object: %q %v", got, err)
 	}
+}
+
+// A failed or cancelled Put leaves the previous object and no temporary file.
+func TestPutFailureKeepsOld(t *testing.T) {
+	s, dir := newStore(t)
+	ctx := context.Background()
+	checkPutFailureKeepsOld(t, s)
 	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
 		t.Errorf("temporary files left: %v", entries)
 	}
