@@ -143,7 +143,9 @@ func Audit(ctx context.Context, q Execer, who Actor, e AuditEntry) error {
 }
 
 // Audit records a read (or any action outside a transaction) in the audit log.
-func (db *DB) Audit(ctx context.Context, who Actor, e AuditEntry) error { return Audit(ctx, db.Pool, who, e) }
+func (db *DB) Audit(ctx context.Context, who Actor, e AuditEntry) error {
+	return Audit(ctx, db.Pool, who, e)
+}
 
 func nullID(id int64) *int64 {
 	if id == 0 {
