@@ -36,14 +36,20 @@ func recipientOfCase(a storage.Case) (notifications.Recipient, []notifications.C
 }
 
 // notifyCaseNews tells the applicant, in their language, that their application has news — and nothing of what:
-// they read it after signing in. key makes the message once-only (the step that caused it).
+// they read it after signing in. key names the step that caused it; with the application's last change it makes
+// the message once-only, so a retried transaction never sends it twice.
 func (s *Server) notifyCaseNews(ctx context.Context, tx pgx.Tx, a storage.Case, key string) error {
+	return s.notifyCaseNewsAt(ctx, tx, a, key, applicationPath(a.ID))
+}
+
+// notifyCaseNewsAt is notifyCaseNews with the link to another page of the application (the answer to a request).
+func (s *Server) notifyCaseNewsAt(ctx context.Context, tx pgx.Tx, a storage.Case, key, link string) error {
 	to, channels := recipientOfCase(a)
 	protocol := ""
 	if a.Protocol != nil {
 		protocol = *a.Protocol
 	}
 	return s.Outbox.Enqueue(ctx, tx, notifications.Message{Kind: notifications.KindCaseNews, To: to, Channels: channels,
-		Data:      map[string]string{"Protocol": protocol, "Link": applicationPath(a.ID)},
-		UniqueKey: "case_news:" + strconv.FormatInt(a.ID, 10) + ":" + key})
+		Data:      map[string]string{"Protocol": protocol, "Link": link},
+		UniqueKey: "case_news:" + strconv.FormatInt(a.ID, 10) + ":" + key + ":" + strconv.FormatInt(a.UpdatedAt.UnixMicro(), 10)})
 }

@@ -90,56 +90,89 @@ func (s *Server) uploadDocument(c *fiber.Ctx) error {
 	if !hasDocumentType(d, docType) {
 		return errBadRequest(fmt.Errorf("istanza: unknown document type %q", docType))
 	}
-	z := s.localizer(c)
 	fail := func(msg string) error {
 		return s.renderDocuments(c, fiber.StatusUnprocessableEntity, a, d, docType, msg)
 	}
+	att, msg, err := s.storeUpload(c)
+	if err != nil || msg != "" {
+		if msg != "" {
+			return fail(msg)
+		}
+		return err
+	}
+	att.ApplicationID, att.DocType = a.ID, docType
+	if msg, err := s.addAttachment(c, p.ID, att); err != nil || msg != "" {
+		if msg != "" {
+			return fail(msg)
+		}
+		return redirectIfSubmitted(c, err)
+	}
+	return c.Redirect(applicationPath(a.ID)+"/documenti#doc-"+docType, fiber.StatusSeeOther)
+}
+
+// storeUpload checks the file of an upload form (field "file") — type from the content (PDF, JPEG, PNG), never
+// the name; the size limit per file; with ClamAV configured, a scan — and puts it in the document store. A
+// refusal is a message for the person, localized; the attachment returned lacks its application and type.
+func (s *Server) storeUpload(c *fiber.Ctx) (storage.Attachment, string, error) {
+	z := s.localizer(c)
 	fh, err := c.FormFile("file")
 	if err != nil {
-		return fail(documents.MsgFileEmpty)
+		return storage.Attachment{}, z.T(documents.MsgFileEmpty), nil
 	}
 	f, err := fh.Open()
 	if err != nil {
-		return err
+		return storage.Attachment{}, "", err
 	}
 	defer f.Close()
 	checked, msg, err := documents.Check(f, s.Config.Documents.MaxFileBytes)
 	if err != nil {
-		return err
+		return storage.Attachment{}, "", err
 	}
 	if msg == documents.MsgFileTooLarge {
-		return fail(z.T(msg, map[string]any{"Max": z.Bytes(s.Config.Documents.MaxFileBytes)}))
+		return storage.Attachment{}, z.T(msg, map[string]any{"Max": z.Bytes(s.Config.Documents.MaxFileBytes)}), nil
 	}
 	if msg != "" {
-		return fail(msg)
+		return storage.Attachment{}, z.T(msg), nil
 	}
 	defer checked.Close()
 	ctx := c.UserContext()
 	if s.Scanner != nil {
 		if err := s.Scanner.Scan(ctx, checked.Open()); errors.Is(err, documents.ErrInfected) {
-			s.Log.Warn("upload refused by the antivirus", "application", a.ID, "err", err)
-			return fail(msgFileInfected)
+			s.Log.Warn("upload refused by the antivirus", "path", c.Path(), "err", err)
+			return storage.Attachment{}, z.T(msgFileInfected), nil
 		} else if err != nil {
-			return &Error{Status: fiber.StatusServiceUnavailable, Msg: "unavailable", Cause: err}
+			return storage.Attachment{}, "", &Error{Status: fiber.StatusServiceUnavailable, Msg: "unavailable", Cause: err}
 		}
 	}
 	key := newStorageKey()
 	if err := s.Documents.Put(ctx, key, checked.Open()); err != nil {
-		return err
+		return storage.Attachment{}, "", err
 	}
-	_, err = s.DB.AddAttachment(ctx, p.ID, storage.Attachment{ApplicationID: a.ID, DocType: docType,
-		FileName: documents.CleanName(fh.Filename), ContentType: checked.ContentType, Size: checked.Size,
-		SHA256: hex.EncodeToString(checked.SHA256[:]), StorageKey: key}, s.Config.Documents.MaxApplication)
-	if err != nil {
-		if delErr := s.Documents.Delete(ctx, key); delErr != nil {
-			s.Log.Error("stored file left behind", "key", key, "err", delErr)
-		}
-		if errors.Is(err, storage.ErrTooLarge) {
-			return fail(z.T(msgApplicationTooLarge, map[string]any{"Max": z.Bytes(s.Config.Documents.MaxApplication)}))
-		}
-		return redirectIfSubmitted(c, err)
+	return storage.Attachment{FileName: documents.CleanName(fh.Filename), ContentType: checked.ContentType,
+		Size: checked.Size, SHA256: hex.EncodeToString(checked.SHA256[:]), StorageKey: key}, "", nil
+}
+
+// addAttachment records a stored file for the applicant, deleting the bytes again when the record is refused;
+// going over the per-application limit is a message for the person.
+func (s *Server) addAttachment(c *fiber.Ctx, applicantID int64, att storage.Attachment) (string, error) {
+	ctx := c.UserContext()
+	_, err := s.DB.AddAttachment(ctx, applicantID, att, s.Config.Documents.MaxApplication)
+	if err == nil {
+		return "", nil
 	}
-	return c.Redirect(applicationPath(a.ID)+"/documenti#doc-"+docType, fiber.StatusSeeOther)
+	s.forgetFile(c, att.StorageKey)
+	if errors.Is(err, storage.ErrTooLarge) {
+		z := s.localizer(c)
+		return z.T(msgApplicationTooLarge, map[string]any{"Max": z.Bytes(s.Config.Documents.MaxApplication)}), nil
+	}
+	return "", err
+}
+
+// forgetFile deletes stored bytes whose record was refused or removed.
+func (s *Server) forgetFile(c *fiber.Ctx, key string) {
+	if err := s.Documents.Delete(c.UserContext(), key); err != nil {
+		s.Log.Error("stored file left behind", "key", key, "err", err)
+	}
 }
 
 // Message IDs of upload refusals decided here rather than by documents.Check.
@@ -176,9 +209,7 @@ func (s *Server) deleteDocument(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := s.Documents.Delete(c.UserContext(), key); err != nil {
-		s.Log.Error("stored file left behind", "key", key, "err", err)
-	}
+	s.forgetFile(c, key)
 	return c.Redirect(applicationPath(a.ID)+"/documenti", fiber.StatusSeeOther)
 }
 

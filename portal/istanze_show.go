@@ -1,6 +1,7 @@
 package portal
 
 import (
+	"errors"
 	"strconv"
 	"strings"
 	"time"
@@ -55,6 +56,12 @@ type ratingForm struct {
 }
 
 func (s *Server) renderApplication(c *fiber.Ctx, status int, a storage.Application, p storage.Person, typed *ratingForm) error {
+	return s.renderApplicationWith(c, status, a, p, typed, nil)
+}
+
+// renderApplicationWith is the application's page with a message form as typed and an alert (message IDs).
+func (s *Server) renderApplicationWith(c *fiber.Ctx, status int, a storage.Application, p storage.Person, typed *ratingForm,
+	msg *messageForm, alert ...string) error {
 	d, err := forms.Load(a.FormVersion)
 	if err != nil {
 		return err
@@ -69,7 +76,22 @@ func (s *Server) renderApplication(c *fiber.Ctx, status int, a storage.Applicati
 		return err
 	}
 	var rating *storage.Rating
+	var kase storage.Case
+	var messages []storage.Message
+	var request *storage.Request
 	if !a.Draft() {
+		// the office's side: decision, amount, deadline, open request, messages (never internal notes)
+		if kase, err = s.DB.CaseByID(ctx, a.ID, storage.Scope{All: true}); err != nil {
+			return err
+		}
+		if messages, err = s.DB.Messages(ctx, a.ID, false); err != nil {
+			return err
+		}
+		if r, err := s.DB.OpenRequest(ctx, a.ID); err == nil && a.Status == storage.StatusWaitingCitizen {
+			request = &r
+		} else if err != nil && !errors.Is(err, storage.ErrNoOpenRequest) {
+			return err
+		}
 		r, err := s.DB.RatingOf(ctx, a.ID, p.ID)
 		if err == nil {
 			rating = &r
@@ -96,13 +118,34 @@ func (s *Server) renderApplication(c *fiber.Ctx, status int, a storage.Applicati
 	if typed != nil {
 		form = *typed
 	}
+	if msg == nil {
+		msg = &messageForm{}
+	}
+	var mine, office []storage.Attachment
+	for _, att := range atts {
+		if att.SharedBy != nil {
+			office = append(office, att)
+		} else {
+			mine = append(mine, att)
+		}
+	}
+	withdrawable := a.ApplicantID == p.ID && storage.CanMove(a.Status, storage.StatusWithdrawn)
 	return s.render(c, status, "application", title, crumbs[:len(crumbs)-1],
 		map[string]any{"Application": a, "Definition": d, "MeasureTitle": measureTitle(z, a.Measure),
-			"Mine": a.ApplicantID == p.ID, "Attachments": atts, "Events": timeline(events), "TakenInCharge": takenInCharge(events), "Rating": rating,
+			"Mine": a.ApplicantID == p.ID, "Attachments": mine, "OfficeFiles": office, "Case": kase,
+			"Messages": messages, "Request": request, "Message": msg, "Withdrawable": withdrawable, "Alert": firstOf(alert),
+			"Answered": c.Query("risposta") == "1", "MessageSent": c.Query("messaggio") == "1", "Withdrawn": c.Query("ritirata") == "1", "Events": timeline(events), "TakenInCharge": takenInCharge(events), "Rating": rating,
 			"Sections": summarize(z, d, a.Answers), "Resume": resume, "Steps": journey(a, d, ""),
 			"Submitted": c.Query("inviata") == "1", "Saved": c.Query("salvata") == "1",
 			"Rated": c.Query("valutata") == "1", "Scores": []int{1, 2, 3, 4, 5},
 			"Score": form.Score, "Comment": form.Comment, "RatingError": form.Error})
+}
+
+func firstOf(s []string) string {
+	if len(s) == 0 {
+		return ""
+	}
+	return s[0]
 }
 
 // rateApplication records the satisfaction rating (1–5 and an optional comment) of someone who can see the

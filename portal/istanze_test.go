@@ -131,13 +131,21 @@ func keys(v url.Values) []string {
 // upload posts a file for a document type.
 func (c *client) upload(app, docType, name string, content []byte) (*http.Response, string) {
 	c.t.Helper()
+	return c.uploadTo(app+"/documenti", docType, name, content)
+}
+
+// uploadTo posts a file (and a document type, when given) as a multipart form to path.
+func (c *client) uploadTo(path, docType, name string, content []byte) (*http.Response, string) {
+	c.t.Helper()
 	var buf bytes.Buffer
 	w := multipart.NewWriter(&buf)
-	w.WriteField("doc_type", docType) //nolint:errcheck
+	if docType != "" {
+		w.WriteField("doc_type", docType) //nolint:errcheck
+	}
 	fw, _ := w.CreateFormFile("file", name)
 	fw.Write(content) //nolint:errcheck
 	w.Close()
-	req, _ := http.NewRequest("POST", "http://127.0.0.1:8080"+app+"/documenti", &buf)
+	req, _ := http.NewRequest("POST", "http://127.0.0.1:8080"+path, &buf)
 	req.Header.Set("Content-Type", w.FormDataContentType())
 	for _, ck := range c.jar.Cookies(req.URL) {
 		req.AddCookie(ck)

@@ -94,9 +94,16 @@ func (s *Server) routes() {
 	app.Get("/pratiche/:id<int>/ricevuta", signedIn(s.downloadReceipt)...)
 	app.Post("/pratiche/:id<int>/valutazione", signedIn(s.rateApplication)...)
 	app.Post("/pratiche/:id<int>/elimina", signedIn(s.deleteDraft)...)
+	// After submitting: the office's request (the notification links here), messages, withdrawal.
+	app.Get("/pratiche/:id<int>/richiesta", signedIn(s.showRequestPage)...)
+	app.Post("/pratiche/:id<int>/richiesta", signedIn(s.submitRequestAnswer)...)
+	app.Post("/pratiche/:id<int>/richiesta/documenti/:file<int>/elimina", signedIn(s.deleteRequestDocument)...)
+	app.Post("/pratiche/:id<int>/messaggi", signedIn(s.submitApplicationMessage)...)
+	app.Post("/pratiche/:id<int>/ritira", signedIn(s.submitApplicationWithdraw)...)
 	// Uploads are the one place a body may exceed BODY_LIMIT: up to DOCUMENTS_MAX_FILE plus the form around it.
 	upload := chain(citizenMW...) // signedIn without limitBody
 	app.Post("/pratiche/:id<int>/documenti", upload(s.uploadDocument)...)
+	app.Post("/pratiche/:id<int>/richiesta/documenti", upload(s.uploadRequestDocument)...)
 
 	s.staffRoutes()
 

@@ -20,12 +20,14 @@ import (
 // disabled account takes effect at once.
 func (s *Server) staffRoutes() {
 	app := s.app
-	staff := []fiber.Handler{s.timeout, s.crossOriginMiddleware, s.formRateLimit, s.staffSessions.middleware(s.now),
+	staffMW := []fiber.Handler{s.timeout, s.crossOriginMiddleware, s.formRateLimit, s.staffSessions.middleware(s.now),
 		s.languageMiddleware, staffNoStore}
+	staff := append([]fiber.Handler{s.limitBody}, staffMW...)
 	signIn := chain(staff...)
 	anyRole := chain(append(slices.Clone(staff), s.requireStaff())...)
 	admin := chain(append(slices.Clone(staff), s.requireStaff(storage.RoleAdmin))...)
 	district := chain(append(slices.Clone(staff), s.requireStaff(storage.RoleAdmin, storage.RoleCoordinatore))...)
+	upload := chain(append(slices.Clone(staffMW), s.requireStaff())...) // anyRole without limitBody
 
 	// Sign-in: password, then the TOTP code (or enrolment, the first time; or a recovery code).
 	app.Get("/backoffice/accesso", signIn(s.showStaffSignInPage)...)
@@ -42,6 +44,21 @@ func (s *Server) staffRoutes() {
 	app.Get("/backoffice/codici-recupero", anyRole(s.showStaffRecoveryCodesPage)...)
 	app.Get("/backoffice/password", anyRole(s.showStaffPasswordPage)...)
 	app.Post("/backoffice/password", anyRole(s.submitStaffPassword)...)
+
+	// Pratiche: the queue and each application, within the account's scope (in every query); reads and changes
+	// are audited.
+	app.Get(casesPath, anyRole(s.showStaffCasesPage)...)
+	app.Post(casesPath+"/prossima", anyRole(s.submitStaffTakeNext)...)
+	app.Get(casesPath+"/:id<int>", anyRole(s.showStaffCasePage)...)
+	app.Get(casesPath+"/:id<int>/allegati/:file<int>", anyRole(s.downloadStaffDocument)...)
+	app.Post(casesPath+"/:id<int>/presa-in-carico", anyRole(s.submitStaffCaseTake)...)
+	app.Post(casesPath+"/:id<int>/assegna", district(s.submitStaffCaseAssign)...)
+	app.Post(casesPath+"/:id<int>/richiesta", anyRole(s.submitStaffCaseRequest)...)
+	app.Post(casesPath+"/:id<int>/riprendi", anyRole(s.submitStaffCaseResume)...)
+	app.Post(casesPath+"/:id<int>/decisione", anyRole(s.submitStaffCaseDecision)...)
+	app.Post(casesPath+"/:id<int>/pagata", anyRole(s.submitStaffCasePaid)...)
+	app.Post(casesPath+"/:id<int>/messaggi", anyRole(s.submitStaffCaseMessage)...)
+	app.Post(casesPath+"/:id<int>/documenti", upload(s.submitStaffCaseShare)...)
 
 	// Sportelli: every query carries the scope condition.
 	app.Get("/backoffice/sedi", anyRole(s.showStaffOfficesPage)...)

@@ -76,7 +76,7 @@ func TestStaffCallCreateListEdit(t *testing.T) {
 	wantStatus(t, resp, http.StatusOK)
 	wantContains(t, body, `name="measure" value="fna-b2"`, `id="year" name="year" value="2027"`, // the seeded call is 2026's
 		`<option value="fna-b2/2026-v1" selected>`, `name="threshold-anziani" value="25000,00"`, // copied from 2026
-		`name="threshold-caregiver_minori" value="40000,00"`, `name="budget-voucher" value=""`, `type="date"`, `type="time"`)
+		`name="threshold-caregiver_minori" value="40000,00"`, `name="budget-voucher" value="30000,00"`, `type="date"`, `type="time"`)
 	if strings.Contains(body, `name="threshold-all"`) {
 		t.Error("an FNA call has categories, not one threshold for all")
 	}

@@ -70,22 +70,31 @@ func (db *DB) Seed(ctx context.Context, now time.Time, hash func(string) (string
 		// Demo thresholds (PRODUCT.md): ISEE socio-sanitario up to €25,000 for adults, ordinario up to €40,000 for
 		// minors (FNA B2); up to €26,000 for rent support.
 		fnaThresholds := map[string]int64{"anziani": 25_000_00, "disabili_adulti": 25_000_00, "voucher": 25_000_00, "caregiver_minori": 40_000_00}
+		// Demo budgets per category and amounts granted (PRODUCT.md: Misura Unica up to €1,500; the B2 buono monthly).
+		fnaBudgets := map[string]int64{"anziani": 150_000_00, "disabili_adulti": 120_000_00, "caregiver_minori": 80_000_00, "voucher": 30_000_00}
 		calls := []struct {
 			measure       string
 			opens, closes time.Time
 			form          string
 			thresholds    map[string]int64
+			budgets       map[string]int64
+			amounts       Amounts
+			deadlineDays  int
 		}{
-			{"fna-b2", day.AddDate(0, 0, -14), day.AddDate(0, 2, 0).Add(3 * time.Hour), "fna-b2/2026-v1", fnaThresholds},
-			{"misura-unica", day.AddDate(0, 0, 30), day.AddDate(0, 3, 0).Add(3 * time.Hour), "misura-unica/2026-v1", map[string]int64{"all": 26_000_00}},
-			{"caregiver", day.AddDate(0, -4, 0), day.AddDate(0, -2, 0).Add(3 * time.Hour), "caregiver/2026-v1", map[string]int64{}},
+			{"fna-b2", day.AddDate(0, 0, -14), day.AddDate(0, 2, 0).Add(3 * time.Hour), "fna-b2/2026-v1", fnaThresholds, fnaBudgets,
+				Amounts{"all": {Cents: 400_00, Period: "month", Months: 12}}, 30},
+			{"misura-unica", day.AddDate(0, 0, 30), day.AddDate(0, 3, 0).Add(3 * time.Hour), "misura-unica/2026-v1", map[string]int64{"all": 26_000_00},
+				map[string]int64{"all": 200_000_00}, Amounts{"all": {Cents: 1_500_00, Period: "once", Months: 1}}, 60},
+			{"caregiver", day.AddDate(0, -4, 0), day.AddDate(0, -2, 0).Add(3 * time.Hour), "caregiver/2026-v1", map[string]int64{},
+				map[string]int64{"all": 50_000_00}, Amounts{"all": {Cents: 500_00, Period: "once", Months: 1}}, 30},
 		}
 		for _, c := range calls {
 			if _, err := tx.Exec(ctx, `INSERT INTO measures (code) VALUES ($1) ON CONFLICT DO NOTHING`, c.measure); err != nil {
 				return err
 			}
-			if _, err := tx.Exec(ctx, `INSERT INTO calls (measure, year, opens_at, closes_at, form_version, thresholds)
-				VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`, c.measure, year, c.opens, c.closes, c.form, c.thresholds); err != nil {
+			if _, err := tx.Exec(ctx, `INSERT INTO calls (measure, year, opens_at, closes_at, form_version, thresholds, budgets, amounts, deadline_days)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING`, c.measure, year, c.opens, c.closes, c.form, c.thresholds,
+				c.budgets, c.amounts, c.deadlineDays); err != nil {
 				return err
 			}
 		}

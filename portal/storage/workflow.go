@@ -188,6 +188,14 @@ func (c Case) Overdue(today time.Time) bool {
 		today.After(*c.DueOn)
 }
 
+// Granted is the amount the decision grants, nil before a decision that grants one.
+func (c Case) Granted() *Amount {
+	if c.AmountCents == nil || c.AmountPeriod == nil || c.AmountMonths == nil {
+		return nil
+	}
+	return &Amount{Cents: *c.AmountCents, Period: *c.AmountPeriod, Months: *c.AmountMonths}
+}
+
 // Amount is what a call grants per category: cents per period ("month" or "once") for a number of months.
 type Amount struct {
 	Cents  int64  `json:"cents"`
@@ -270,53 +278,60 @@ type Transition struct {
 func (db *DB) Move(ctx context.Context, t Transition) (Case, error) {
 	var out Case
 	err := pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
-		c, err := caseByID(ctx, tx, t.ApplicationID, t.Scope, " FOR UPDATE OF a")
-		if err != nil {
-			return err
-		}
-		if t.ApplicantID != 0 && c.ApplicantID != t.ApplicantID {
-			return ErrNotFound
-		}
-		if !CanMove(c.Status, t.To) {
-			return &IllegalTransitionError{From: c.Status, To: t.To}
-		}
-		if t.Apply != nil {
-			if err := t.Apply(ctx, tx, &c); err != nil {
-				return err
-			}
-		}
-		if _, err := tx.Exec(ctx, `UPDATE applications SET status = $2, updated_at = now() WHERE id = $1`, c.ID, t.To); err != nil {
-			return err
-		}
-		from := c.Status
-		data := map[string]string{}
-		for k, v := range t.EventData {
-			data[k] = v
-		}
-		if t.Event != "" {
-			d, _ := json.Marshal(data)
-			if _, err := tx.Exec(ctx, `INSERT INTO application_events (application_id, kind, data) VALUES ($1, $2, $3)`,
-				c.ID, t.Event, d); err != nil {
-				return err
-			}
-		}
-		if t.Actor.StaffID != 0 || t.Actor.TokenID != 0 {
-			data["from"], data["to"] = from, t.To
-			if err := Audit(ctx, tx, t.Actor, AuditEntry{Action: "application.status", ApplicationID: c.ID, Detail: data}); err != nil {
-				return err
-			}
-		}
-		out, err = caseByID(ctx, tx, c.ID, Scope{All: true}, "")
-		if err != nil {
-			return err
-		}
-		if t.Then != nil {
-			return t.Then(ctx, tx, out)
-		}
-		return nil
+		var err error
+		out, err = move(ctx, tx, t)
+		return err
 	})
 	if err != nil {
 		return Case{}, transitionError(err)
+	}
+	return out, nil
+}
+
+func move(ctx context.Context, tx pgx.Tx, t Transition) (Case, error) {
+	c, err := caseByID(ctx, tx, t.ApplicationID, t.Scope, " FOR UPDATE OF a")
+	if err != nil {
+		return Case{}, err
+	}
+	if t.ApplicantID != 0 && c.ApplicantID != t.ApplicantID {
+		return Case{}, ErrNotFound
+	}
+	if !CanMove(c.Status, t.To) {
+		return Case{}, &IllegalTransitionError{From: c.Status, To: t.To}
+	}
+	if t.Apply != nil {
+		if err := t.Apply(ctx, tx, &c); err != nil {
+			return Case{}, err
+		}
+	}
+	if _, err := tx.Exec(ctx, `UPDATE applications SET status = $2, updated_at = now() WHERE id = $1`, c.ID, t.To); err != nil {
+		return Case{}, err
+	}
+	data := map[string]string{}
+	for k, v := range t.EventData {
+		data[k] = v
+	}
+	if t.Event != "" {
+		d, _ := json.Marshal(data)
+		if _, err := tx.Exec(ctx, `INSERT INTO application_events (application_id, kind, data) VALUES ($1, $2, $3)`,
+			c.ID, t.Event, d); err != nil {
+			return Case{}, err
+		}
+	}
+	if t.Actor.StaffID != 0 || t.Actor.TokenID != 0 {
+		data["from"], data["to"] = c.Status, t.To
+		if err := Audit(ctx, tx, t.Actor, AuditEntry{Action: "application.status", ApplicationID: c.ID, Detail: data}); err != nil {
+			return Case{}, err
+		}
+	}
+	out, err := caseByID(ctx, tx, c.ID, Scope{All: true}, "")
+	if err != nil {
+		return Case{}, err
+	}
+	if t.Then != nil {
+		if err := t.Then(ctx, tx, out); err != nil {
+			return Case{}, err
+		}
 	}
 	return out, nil
 }

@@ -122,6 +122,8 @@ func funcs(z *i18n.Localizer, asset AssetURL) template.FuncMap {
 		"list":  func(vs ...string) []string { return vs },
 		"has":   func(vs []string, v string) bool { return slices.Contains(vs, v) },
 		"bytes": z.Bytes,
+		// money formats cents in euro for the language
+		"money": func(cents int64) string { return z.Money(float64(cents) / 100) },
 		"measure": func(code string) string {
 			m, _ := forms.MeasureByCode(code)
 			return z.T("measure." + m.Msg + ".title")
