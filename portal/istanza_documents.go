@@ -201,9 +201,9 @@ func (s *Server) deleteDocument(c *fiber.Ctx) error {
 	if err != nil {
 		return redirectIfSubmitted(c, err)
 	}
-	id, err := strconv.ParseInt(c.Params("file"), 10, 64)
+	id, err := fileParam(c)
 	if err != nil {
-		return errNotFound(err)
+		return err
 	}
 	key, err := s.DB.DeleteAttachment(c.UserContext(), p.ID, a.ID, id)
 	if err != nil {
@@ -220,15 +220,24 @@ func (s *Server) downloadDocument(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	id, err := strconv.ParseInt(c.Params("file"), 10, 64)
+	id, err := fileParam(c)
 	if err != nil {
-		return errNotFound(err)
+		return err
 	}
 	att, err := s.DB.AttachmentOf(c.UserContext(), a.ID, id)
 	if err != nil {
 		return err
 	}
 	return s.sendDocument(c, att)
+}
+
+// fileParam is the :file parameter, an attachment's ID.
+func fileParam(c *fiber.Ctx) (int64, error) {
+	id, err := strconv.ParseInt(c.Params("file"), 10, 64)
+	if err != nil {
+		return 0, errNotFound(err)
+	}
+	return id, nil
 }
 
 // sendDocument streams a stored file with headers that keep it a download.

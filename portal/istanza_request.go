@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"slices"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -121,9 +120,9 @@ func (s *Server) deleteRequestDocument(c *fiber.Ctx) error {
 	if err != nil {
 		return redirectIfSubmitted(c, err)
 	}
-	id, err := strconv.ParseInt(c.Params("file"), 10, 64)
+	id, err := fileParam(c)
 	if err != nil {
-		return errNotFound(err)
+		return err
 	}
 	key, err := s.DB.DeleteAttachment(c.UserContext(), p.ID, a.ID, id)
 	if err != nil {

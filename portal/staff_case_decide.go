@@ -61,16 +61,11 @@ func (s *Server) submitStaffCaseDecision(c *fiber.Ctx) error {
 	if len(f.Errors) > 0 {
 		return s.renderCase(c, fiber.StatusUnprocessableEntity, a, f)
 	}
-	_, err = s.DB.Move(c.UserContext(), storage.Transition{ApplicationID: a.ID, Scope: staffScope(c), Actor: staffActor(c),
-		To: outcome, Event: "decision", EventData: map[string]string{"outcome": outcome},
+	return s.staffStep(c, a, f, storage.Transition{To: outcome, Event: "decision", EventData: map[string]string{"outcome": outcome},
 		Apply: storage.Decide(reason, amount),
 		Then: func(ctx context.Context, tx pgx.Tx, a storage.Case) error {
 			return s.notifyCaseNews(ctx, tx, a, "decision:"+outcome)
-		}})
-	if err != nil {
-		return s.caseStepError(c, a, err, f)
-	}
-	return s.redirectWithNotice(c, casePath(a.ID), "staff.case.decided")
+		}}, "staff.case.decided")
 }
 
 // submitStaffCasePaid records that a funded application was paid.
@@ -82,13 +77,9 @@ func (s *Server) submitStaffCasePaid(c *fiber.Ctx) error {
 	if !canWork(currentStaff(c), a) {
 		return errStaffForbidden(nil)
 	}
-	_, err = s.DB.Move(c.UserContext(), storage.Transition{ApplicationID: a.ID, Scope: staffScope(c), Actor: staffActor(c),
-		To: storage.StatusPaid, Event: "paid",
+	return s.staffStep(c, a, caseForms{}, storage.Transition{To: storage.StatusPaid, Event: "paid",
 		Then: func(ctx context.Context, tx pgx.Tx, a storage.Case) error {
 			return s.notifyCaseNews(ctx, tx, a, "paid")
-		}})
-	if err != nil {
-		return s.caseStepError(c, a, err, caseForms{})
-	}
-	return s.redirectWithNotice(c, casePath(a.ID), "staff.case.paid")
+		}},
+		"staff.case.paid")
 }

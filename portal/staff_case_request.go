@@ -51,16 +51,11 @@ func (s *Server) submitStaffCaseRequest(c *fiber.Ctx) error {
 	if len(f.Errors) > 0 {
 		return s.renderCase(c, fiber.StatusUnprocessableEntity, a, f)
 	}
-	_, err = s.DB.Move(c.UserContext(), storage.Transition{ApplicationID: a.ID, Scope: staffScope(c), Actor: staffActor(c),
-		To: storage.StatusWaitingCitizen, Event: "documents_requested",
+	return s.staffStep(c, a, f, storage.Transition{To: storage.StatusWaitingCitizen, Event: "documents_requested",
 		Apply: storage.AskDocuments(u.ID, types, message, s.now()),
 		Then: func(ctx context.Context, tx pgx.Tx, a storage.Case) error {
 			return s.notifyCaseNewsAt(ctx, tx, a, "request", requestPath(a.ID))
-		}})
-	if err != nil {
-		return s.caseStepError(c, a, err, f)
-	}
-	return s.redirectWithNotice(c, casePath(a.ID), "staff.case.requested")
+		}}, "staff.case.requested")
 }
 
 // docTypeOther is a request for a document the form does not list ("other document").
@@ -76,15 +71,10 @@ func (s *Server) submitStaffCaseResume(c *fiber.Ctx) error {
 	if !canWork(currentStaff(c), a) {
 		return errStaffForbidden(nil)
 	}
-	_, err = s.DB.Move(c.UserContext(), storage.Transition{ApplicationID: a.ID, Scope: staffScope(c), Actor: staffActor(c),
-		To: storage.StatusInReview,
+	return s.staffStep(c, a, caseForms{}, storage.Transition{To: storage.StatusInReview,
 		Apply: func(ctx context.Context, tx pgx.Tx, a *storage.Case) error {
 			_, err := tx.Exec(ctx, `UPDATE application_requests SET answered_at = now(), answer = '' WHERE application_id = $1
 				AND answered_at IS NULL`, a.ID)
 			return err
-		}})
-	if err != nil {
-		return s.caseStepError(c, a, err, caseForms{})
-	}
-	return s.redirectWithNotice(c, casePath(a.ID), "staff.case.resumed")
+		}}, "staff.case.resumed")
 }

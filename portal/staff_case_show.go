@@ -128,9 +128,9 @@ func (s *Server) downloadStaffDocument(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	id, err := strconv.ParseInt(c.Params("file"), 10, 64)
+	id, err := fileParam(c)
 	if err != nil {
-		return errNotFound(err)
+		return err
 	}
 	att, err := s.DB.AttachmentOf(c.UserContext(), a.ID, id)
 	if err != nil {
@@ -159,6 +159,16 @@ func (s *Server) takeStep(c *fiber.Ctx, u *storage.StaffUser, id int64, now time
 		Then: func(ctx context.Context, tx pgx.Tx, a storage.Case) error {
 			return s.notifyCaseNews(ctx, tx, a, "taken")
 		}}
+}
+
+// staffStep makes one workflow step on the application a as the signed-in account — t's application, scope
+// and actor are filled in — then leaves notice for the case page; a refusal shows the page again with f and why.
+func (s *Server) staffStep(c *fiber.Ctx, a storage.Case, f caseForms, t storage.Transition, notice string) error {
+	t.ApplicationID, t.Scope, t.Actor = a.ID, staffScope(c), staffActor(c)
+	if _, err := s.DB.Move(c.UserContext(), t); err != nil {
+		return s.caseStepError(c, a, err, f)
+	}
+	return s.redirectWithNotice(c, casePath(a.ID), notice)
 }
 
 // caseStepError turns the refusals of a workflow step into the case page again, with a message: a step the
@@ -192,10 +202,7 @@ func (s *Server) submitStaffCaseTake(c *fiber.Ctx) error {
 	if a.AssigneeID != nil && *a.AssigneeID != u.ID && u.Role == storage.RoleOperatore {
 		return s.caseStepError(c, a, storage.ErrAssignedToOther, caseForms{})
 	}
-	if _, err := s.DB.Move(c.UserContext(), s.takeStep(c, u, a.ID, s.now())); err != nil {
-		return s.caseStepError(c, a, err, caseForms{})
-	}
-	return s.redirectWithNotice(c, casePath(a.ID), "staff.case.taken")
+	return s.staffStep(c, a, caseForms{}, s.takeStep(c, u, a.ID, s.now()), "staff.case.taken")
 }
 
 // submitStaffCaseAssign gives the application to an account that can work it (coordinators and admins).
