@@ -64,10 +64,11 @@ func (e *env) apiSpec(t *testing.T) *apiSpec {
 
 // apiClient calls the API with a token ("" for none) and validates what it gets.
 type apiClient struct {
-	t     *testing.T
-	e     *env
-	spec  *apiSpec
-	token string
+	t       *testing.T
+	e       *env
+	spec    *apiSpec
+	token   string
+	headers map[string]string // sent with every request
 }
 
 func (e *env) apiClient(t *testing.T, spec *apiSpec, token string) *apiClient {
@@ -95,6 +96,9 @@ func (a *apiClient) send(method, path, contentType, body string, validRequest bo
 	}
 	if a.token != "" {
 		req.Header.Set("Authorization", "Bearer "+a.token)
+	}
+	for k, v := range a.headers {
+		req.Header.Set(k, v)
 	}
 	resp, err := a.e.srv.App().Test(req, 30_000)
 	if err != nil {
@@ -393,6 +397,11 @@ func TestAPIScopesAreEnforced(t *testing.T) {
 	if err := e.db.Pool.QueryRow(context.Background(), `SELECT count(*) FROM audit_log WHERE application_id = $1`, app).Scan(&audited); err != nil || audited != 0 {
 		t.Errorf("refused requests audited: %d (%v)", audited, err)
 	}
+	// a browser's cross-site write is refused before anything, token or not, as everywhere on the site
+	crossSite := e.apiClient(t, spec, tokens["status:write"])
+	crossSite.headers = map[string]string{"Sec-Fetch-Site": "cross-site"}
+	resp, body := crossSite.postJSON(appPath(app)+"/status", `{"status": "not_admitted", "reason": "ISEE oltre la soglia"}`)
+	wantProblem(t, resp, body, http.StatusForbidden)
 	// with the scope, each call goes through
 	for _, call := range calls {
 		resp, _ := call.call(e.apiClient(t, spec, tokens[call.scope]))
