@@ -8,6 +8,8 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/helmet"
 	"github.com/gofiber/fiber/v2/middleware/recover"
 	"github.com/gofiber/fiber/v2/middleware/requestid"
+
+	"github.com/comunitasocialecremasca/smartservices/portal/storage"
 )
 
 // contentSecurityPolicy allows nothing inline and nothing from elsewhere: pages work without JavaScript, and what
@@ -104,6 +106,15 @@ func (s *Server) routes() {
 	upload := chain(citizenMW...) // signedIn without limitBody
 	app.Post("/pratiche/:id<int>/documenti", upload(s.uploadDocument)...)
 	app.Post("/pratiche/:id<int>/richiesta/documenti", upload(s.uploadRequestDocument)...)
+
+	// The JSON API of the district's other systems (api.go): a bearer token per system with scopes, no session, no
+	// cookie; errors as problem+json. The description is public; unknown API paths are problems too.
+	app.Get(apiPrefix+"/openapi.json", s.apiProblems, s.showOpenAPI)
+	app.Get(apiPrefix+"/applications", s.apiRoute(storage.APIScopeApplicationsRead, s.listAPIApplications)...)
+	app.Get(apiPrefix+"/applications/:id", s.apiRoute(storage.APIScopeApplicationsRead, s.showAPIApplication)...)
+	app.Get(apiPrefix+"/applications/:id/documents/:doc", s.apiRoute(storage.APIScopeDocumentsRead, s.downloadAPIDocument)...)
+	app.Post(apiPrefix+"/applications/:id/status", s.apiRoute(storage.APIScopeStatusWrite, s.submitAPIStatus)...)
+	app.Use("/api/", s.apiProblems, s.apiNotFound)
 
 	s.staffRoutes()
 

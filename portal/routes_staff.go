@@ -87,6 +87,11 @@ func (s *Server) staffRoutes() {
 	app.Post("/backoffice/utenti/:id<int>/password", admin(s.submitStaffUserPassword)...)
 	app.Post("/backoffice/utenti/:id<int>/disattiva", admin(s.submitStaffUserDisable)...)
 	app.Post("/backoffice/utenti/:id<int>/riattiva", admin(s.submitStaffUserEnable)...)
+
+	// Tokens of the district's other systems for the JSON API (api.go): admins only.
+	app.Get(staffAPIPath, admin(s.showStaffAPITokensPage)...)
+	app.Post(staffAPIPath, admin(s.submitStaffAPITokenCreate)...)
+	app.Post(staffAPIPath+"/:id<int>/revoca", admin(s.submitStaffAPITokenRevoke)...)
 }
 
 // Staff session keys (the signed-in account is keyUser, "s:<id>", set by Session.SignIn).

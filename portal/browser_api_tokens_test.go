@@ -1,0 +1,80 @@
+package portal_test
+
+import (
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/comunitasocialecremasca/smartservices/portal/browsertest"
+)
+
+// An admin at phone size, in Italian and in Arabic, makes a token for one of the district's systems — first
+// forgetting the permissions, then ticking one — reads it once, and revokes it. axe-core checks every page, the
+// one with the mistake included.
+func TestBrowserAPITokens(t *testing.T) {
+	for _, lang := range []struct{ code, dir string }{{"it", "ltr"}, {"ar", "rtl"}} {
+		t.Run(lang.code, func(t *testing.T) {
+			e, clk := newStaffEnv(t)
+			a := e.newStaff(t, "admin.browser", "admin")
+			base := e.listen(t)
+			page := chromium.Browser(t).NewPage(t, browsertest.WithLanguage(lang.code))
+			check := func(want int, status int) {
+				t.Helper()
+				if status != want {
+					t.Fatalf("%s: status %d, want %d", page.Location(t), status, want)
+				}
+				if got := page.Attr(t, "html", "dir"); got != lang.dir {
+					t.Errorf("%s: dir=%q", page.Location(t), got)
+				}
+				page.CheckAxe(t)
+				page.AssertNoConsoleErrors(t)
+			}
+			shot := func(name string) {
+				if dir := os.Getenv("SCREENSHOT_DIR"); dir != "" {
+					page.Screenshot(t, filepath.Join(dir, "api-tokens-"+name+"-"+lang.code+".png"))
+				}
+			}
+
+			page.Navigate(t, base+"/backoffice/accesso")
+			page.SetValue(t, "#username", a.username)
+			page.SetValue(t, "#password", a.password)
+			check(http.StatusOK, page.Submit(t, `main form[action="/backoffice/accesso"]`))
+			secret := strings.ReplaceAll(page.Text(t, "#totp-secret"), " ", "")
+			page.SetValue(t, "#code", totpAt(t, secret, clk.now()))
+			check(http.StatusOK, page.Submit(t, "#code"))
+
+			// The page, from the menu.
+			check(http.StatusOK, page.ClickAndWait(t, `nav.site-nav a[href="/backoffice/api"]`))
+			shot("list")
+
+			// No permission ticked: 422, explained, the name kept.
+			page.SetValue(t, "#name", "Contabilità CSC")
+			check(http.StatusUnprocessableEntity, page.Submit(t, "#name"))
+			shot("errors")
+			if page.Attr(t, "#name", "value") != "Contabilità CSC" || !page.Exists(t, "#scope-error") || !page.Exists(t, ".alert-danger") {
+				t.Error("typed name lost, or no message for the missing permission")
+			}
+
+			page.Click(t, `label[for="scope-applications:read"]`)
+			page.Click(t, `label[for="scope-status:write"]`)
+			check(http.StatusOK, page.Submit(t, "#name"))
+			shot("created")
+			token := page.Text(t, "#new-token")
+			if !strings.HasPrefix(token, "csc_") || len(token) != 47 || !page.Exists(t, ".alert-success") {
+				t.Fatalf("token shown as %q", token)
+			}
+			if body := page.Text(t, "main"); !strings.Contains(body, "Contabilità CSC") {
+				t.Error("the new token is not listed")
+			}
+
+			// Revoked: confirmed, marked, no button any more; the token is shown no more.
+			check(http.StatusOK, page.ClickAndWait(t, `main form[action$="/revoca"] button`))
+			shot("revoked")
+			if !page.Exists(t, ".alert-success") || page.Exists(t, `main form[action$="/revoca"]`) || page.Exists(t, "#new-token") {
+				t.Error("after revoking: no confirmation, a revoke button left, or the token shown again")
+			}
+		})
+	}
+}
