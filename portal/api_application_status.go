@@ -72,11 +72,7 @@ func (s *Server) submitAPIStatus(c *fiber.Ctx) error {
 		t.Event = "paid"
 	case storage.StatusNotAdmitted:
 		t.Event, t.EventData = "decision", map[string]string{"outcome": storage.StatusNotAdmitted}
-		t.Apply = func(ctx context.Context, tx pgx.Tx, a *storage.Case) error {
-			_, err := tx.Exec(ctx, `UPDATE applications SET decided_at = $2, decision_reason = $3,
-				amount_cents = NULL, amount_period = NULL, amount_months = NULL WHERE id = $1`, a.ID, now, in.Reason)
-			return err
-		}
+		t.Apply = storage.Decide(in.Reason, nil, now)
 	case storage.StatusAdmitted:
 		t.Event, t.EventData = "decision", map[string]string{"outcome": storage.StatusAdmitted}
 		t.Apply = func(ctx context.Context, tx pgx.Tx, a *storage.Case) error {
@@ -84,10 +80,8 @@ func (s *Server) submitAPIStatus(c *fiber.Ctx) error {
 			if !ok {
 				return fmt.Errorf("call %d, category %q: %w", a.CallID, a.Category, errNoCallAmount)
 			}
-			_, err := tx.Exec(ctx, `UPDATE applications SET decided_at = $2, decision_reason = $3,
-				amount_cents = $4, amount_period = $5, amount_months = $6 WHERE id = $1`,
-				a.ID, now, in.Reason, amount.Cents, amount.Period, max(amount.Months, 1))
-			return err
+			amount.Months = max(amount.Months, 1)
+			return storage.Decide(in.Reason, &amount, now)(ctx, tx, a)
 		}
 	}
 	a, err := s.DB.Move(c.UserContext(), t)

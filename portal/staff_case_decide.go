@@ -62,7 +62,7 @@ func (s *Server) submitStaffCaseDecision(c *fiber.Ctx) error {
 		return s.renderCase(c, fiber.StatusUnprocessableEntity, a, f)
 	}
 	return s.staffStep(c, a, f, storage.Transition{To: outcome, Event: "decision", EventData: map[string]string{"outcome": outcome},
-		Apply: storage.Decide(reason, amount),
+		Apply: storage.Decide(reason, amount, s.now()),
 		Then: func(ctx context.Context, tx pgx.Tx, a storage.Case) error {
 			return s.notifyCaseNews(ctx, tx, a, "decision:"+outcome)
 		}}, "staff.case.decided")

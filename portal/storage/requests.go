@@ -114,8 +114,9 @@ func AnswerRequest(answer string, now time.Time) func(ctx context.Context, tx pg
 // ErrEmptyAnswer: a request for information only was answered with nothing.
 var ErrEmptyAnswer = errors.New("storage: empty answer")
 
-// Decide is the workflow step in review → admitted or not admitted, with the reason and, when admitted, the amount.
-func Decide(reason string, amount *Amount) func(ctx context.Context, tx pgx.Tx, c *Case) error {
+// Decide is the workflow step in review → admitted or not admitted, at now, with the reason and, when admitted,
+// the amount (none when not admitted).
+func Decide(reason string, amount *Amount, now time.Time) func(ctx context.Context, tx pgx.Tx, c *Case) error {
 	return func(ctx context.Context, tx pgx.Tx, c *Case) error {
 		var cents *int64
 		var period *string
@@ -123,8 +124,8 @@ func Decide(reason string, amount *Amount) func(ctx context.Context, tx pgx.Tx, 
 		if amount != nil {
 			cents, period, months = &amount.Cents, &amount.Period, &amount.Months
 		}
-		_, err := tx.Exec(ctx, `UPDATE applications SET decided_at = now(), decision_reason = $2, amount_cents = $3,
-			amount_period = $4, amount_months = $5 WHERE id = $1`, c.ID, reason, cents, period, months)
+		_, err := tx.Exec(ctx, `UPDATE applications SET decided_at = $6, decision_reason = $2, amount_cents = $3,
+			amount_period = $4, amount_months = $5 WHERE id = $1`, c.ID, reason, cents, period, months, now)
 		return err
 	}
 }
