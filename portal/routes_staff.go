@@ -65,6 +65,10 @@ func (s *Server) staffRoutes() {
 	app.Get("/backoffice/sedi/:code", anyRole(s.showStaffOfficeEditPage)...)
 	app.Post("/backoffice/sedi/:code", anyRole(s.submitStaffOffice)...)
 
+	// Statistics for planning: every role, each within its scope (in the queries), and their tables as CSV.
+	app.Get("/backoffice/statistiche", anyRole(s.showStaffStatsPage)...)
+	app.Get("/backoffice/statistiche.csv", anyRole(s.downloadStaffStatsCSV)...)
+
 	// Calls (avvisi): admins and coordinatori. A change reaches the public pages within their cache's ten seconds
 	// (pageCacheTTL).
 	app.Get("/backoffice/avvisi", district(s.showStaffCallsPage)...)
