@@ -17,9 +17,9 @@ import (
 type rankingView struct {
 	storage.Ranking
 	Measure forms.Measure
-	Key     string     // the category's budget key, as in the address
-	Label   string     // message ID of the category
-	Path    string     // the back-office page
+	Key     string // the category's budget key, as in the address
+	Label   string // message ID of the category
+	Path    string // the back-office page
 	Rows    []rankingRow
 }
 
@@ -108,7 +108,7 @@ func (s *Server) renderStaffRanking(c *fiber.Ctx, status int, v *rankingView, al
 	title := z.T("staff.ranking.title", map[string]any{"Call": callTitle(z, v.Measure, v.Call.Year), "Category": z.T(v.Label)})
 	data := map[string]any{"Ranking": v, "Alert": alert, "Errors": errs,
 		"Budget": z.Money(float64(v.Budget) / 100), "FundedTotal": z.Money(float64(v.FundedTotal()) / 100),
-		"Remaining": z.Money(float64(max(v.Budget-v.FundedTotal(), 0)) / 100),
+		"Remaining":  z.Money(float64(max(v.Budget-v.FundedTotal(), 0)) / 100),
 		"PublicPath": publicRankingPath(v.Call.ID, v.Key)}
 	return s.renderStaff(c, status, "staff_ranking", title,
 		[]views.Crumb{s.staffCrumb(c), {Title: z.T("staff.rankings.title"), URL: rankingsPath}}, data)
