@@ -32,8 +32,8 @@ var (
 )
 
 // auditActions are offered as suggestions in the action field (any action the log holds can be typed).
-var auditActions = []string{"application.read", "application.status", "document.read", "ranking.run", "ranking.approve",
-	"ranking.export"}
+var auditActions = []string{"application.read", "application.status", "document.read", "ranking.read", "ranking.run",
+	"ranking.approve", "ranking.export"}
 
 // auditForm is the search as typed, kept on the page whatever its mistakes.
 type auditForm struct {

@@ -93,9 +93,15 @@ func callTitle(z *i18n.Localizer, m forms.Measure, year int) string {
 	return z.T("staff.calls.item", map[string]any{"Measure": z.T("measure." + m.Msg + ".title"), "Year": year})
 }
 
+// showStaffRankingPage shows a graduatoria with its beneficiaries' names, comuni and ISEE: a read of personal data,
+// so it is written to the audit log like the read of an application.
 func (s *Server) showStaffRankingPage(c *fiber.Ctx) error {
 	v, err := s.loadRanking(c)
 	if err != nil {
+		return err
+	}
+	if err := s.DB.Audit(c.UserContext(), staffActor(c), storage.AuditEntry{Action: "ranking.read",
+		Detail: map[string]string{"call": strconv.FormatInt(v.Call.ID, 10), "category": v.Key}}); err != nil {
 		return err
 	}
 	return s.renderStaffRanking(c, fiber.StatusOK, v, "", nil)
