@@ -15,7 +15,7 @@ func TestEveryStateChangingRouteRefusesCrossSite(t *testing.T) {
 			continue
 		}
 		n++
-		path := strings.NewReplacer(":code", "sportello-crema", ":id<int>", "1", ":id", "1", ":slug", "x").Replace(r.Path)
+		path := strings.NewReplacer(":code", "sportello-crema", ":id<int>", "1", ":id", "1", ":slug", "x", ":call<int>", "1", ":category", "anziani").Replace(r.Path)
 		for _, h := range []map[string]string{{"Sec-Fetch-Site": "cross-site"}, {"Origin": "https://evil.example"}} {
 			c := e.client(t)
 			for k, v := range h {

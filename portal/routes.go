@@ -48,6 +48,7 @@ func (s *Server) routes() {
 	app.Post("/misure/:slug/verifica", public(s.submitMeasureCheck)...)
 	app.Get("/servizi/:slug", public(s.showServicePage)...)
 	app.Get("/sedi", public(s.showOfficesPage)...)
+	app.Get("/graduatorie/:call<int>/:category", public(s.showPublicRankingPage)...) // approved ones only, by protocol
 	app.Get("/accessibilita", public(s.showLegalPage("accessibility"))...)
 	app.Get("/privacy", public(s.showLegalPage("privacy"))...)
 	app.Get("/cookie", public(s.showLegalPage("cookies"))...)

@@ -79,6 +79,17 @@ func (s *Server) staffRoutes() {
 	app.Post("/backoffice/avvisi/:id<int>/apri", district(s.submitStaffCallOpenNow)...)
 	app.Post("/backoffice/avvisi/:id<int>/chiudi", district(s.submitStaffCallCloseNow)...)
 
+	// Graduatorie: admins and coordinatori run them and record the commission's approval (the CSV route first: the
+	// page's pattern would take "anziani.csv" for a category).
+	app.Get("/backoffice/graduatorie", district(s.showStaffRankingsPage)...)
+	app.Get("/backoffice/graduatorie/:call<int>/:category.csv", district(s.downloadStaffRankingCSV)...)
+	app.Get("/backoffice/graduatorie/:call<int>/:category", district(s.showStaffRankingPage)...)
+	app.Post("/backoffice/graduatorie/:call<int>/:category/ricalcola", district(s.submitStaffRankingRun)...)
+	app.Post("/backoffice/graduatorie/:call<int>/:category/approva", district(s.submitStaffRankingApprove)...)
+
+	// The audit log: admins only, read only.
+	app.Get("/backoffice/audit", admin(s.showStaffAuditPage)...)
+
 	// Accounts: admins only.
 	app.Get("/backoffice/utenti", admin(s.showStaffUsersPage)...)
 	app.Get("/backoffice/notifiche", admin(s.showFailedDeliveriesPage)...)
