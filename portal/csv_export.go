@@ -39,11 +39,11 @@ func sendCSV(c *fiber.Ctx, filename string, header []string, rows [][]string) er
 }
 
 // csvCell neutralises CSV injection (OWASP): a cell that a spreadsheet would read as a formula — starting with
-// = + - @, a tab or a carriage return — is prefixed with an apostrophe, which shows the text as typed.
+// = + - @, a tab or a carriage return, after any spaces — is prefixed with an apostrophe, which shows the text as typed.
 // Numbers the portal itself writes (amounts, counts) never start with those characters, negative numbers aside,
 // which the exports do not have.
 func csvCell(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+	if t := strings.TrimLeft(s, " "); t != "" && strings.ContainsRune("=+-@\t\r", rune(t[0])) {
 		return "'" + s
 	}
 	return s

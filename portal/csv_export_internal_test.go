@@ -10,6 +10,7 @@ func TestCSVCellNeutralisesFormulas(t *testing.T) {
 		"@SUM(A1)":                 "'@SUM(A1)",
 		"\t=1":                     "'\t=1",
 		"\r=1":                     "'\r=1",
+		"  =1+1":                   "'  =1+1",
 		"CSC-2026-000001":          "CSC-2026-000001",
 		"Crema":                    "Crema",
 		"":                         "",

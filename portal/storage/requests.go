@@ -123,6 +123,15 @@ func Decide(reason string, amount *Amount, now time.Time) func(ctx context.Conte
 		var months *int
 		if amount != nil {
 			cents, period, months = &amount.Cents, &amount.Period, &amount.Months
+			// an approved graduatoria is closed: admitting now would leave the application unranked for good
+			var frozen bool
+			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM rankings WHERE call_id = $1 AND category = $2
+				AND approved_at IS NOT NULL)`, c.CallID, c.Category).Scan(&frozen); err != nil {
+				return err
+			}
+			if frozen {
+				return &IllegalTransitionError{From: c.Status, To: StatusAdmitted, Frozen: true}
+			}
 		}
 		_, err := tx.Exec(ctx, `UPDATE applications SET decided_at = $6, decision_reason = $2, amount_cents = $3,
 			amount_period = $4, amount_months = $5 WHERE id = $1`, c.ID, reason, cents, period, months, now)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -124,4 +125,28 @@ func insertCase(t *testing.T, db *storage.DB, status, cf string) int64 {
 		t.Fatal(err)
 	}
 	return id
+}
+
+// Once the commission approved a graduatoria, an application of its call and category can no longer be admitted:
+// it would stay outside the approved ranking for good.
+func TestNoAdmissionUnderAnApprovedGraduatoria(t *testing.T) {
+	db := testenv.Shared(t).DB(t)
+	ctx := context.Background()
+	id := insertCase(t, db, "in_review", "BNCGNN70A01H501X")
+	if _, err := db.Pool.Exec(ctx, `INSERT INTO rankings (call_id, category, run_at, run_by, approved_at, approved_by)
+		SELECT call_id, category, now(), (SELECT min(id) FROM staff_users), now(), (SELECT min(id) FROM staff_users)
+		FROM applications WHERE id = $1`, id); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	_, err := db.Move(ctx, storage.Transition{ApplicationID: id, Scope: storage.Scope{All: true}, To: storage.StatusAdmitted,
+		Apply: storage.Decide("", &storage.Amount{Cents: 100, Period: "once", Months: 1}, now)})
+	var ite *storage.IllegalTransitionError
+	if !errors.As(err, &ite) || !ite.Frozen {
+		t.Fatalf("admitting under an approved graduatoria: %v", err)
+	}
+	if _, err := db.Move(ctx, storage.Transition{ApplicationID: id, Scope: storage.Scope{All: true}, To: storage.StatusNotAdmitted,
+		Apply: storage.Decide("fuori termine", nil, now)}); err != nil {
+		t.Fatalf("refusing is still possible: %v", err)
+	}
 }
