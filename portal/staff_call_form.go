@@ -36,8 +36,19 @@ type callForm struct {
 	Versions                                     []string // the measure's form versions (none: no online form yet)
 	VersionFixed                                 bool     // the call has opened: its form version stays
 	Thresholds, Budgets                          []callAmount
+	DeadlineDays                                 string      // days from taking in charge to deciding
+	Grants                                       []callGrant // what a decision grants, per budget category
 	Errors                                       map[string]string // field name → message ID
 }
+
+// callGrant is the amount a decision grants in one category, as typed: euro per period, for months.
+type callGrant struct {
+	Key, Label             string // the budget category and its message ID
+	Amount, Period, Months string
+}
+
+// Name is the grant's field name prefix and id: grant-<key> (its period and months add -period, -months).
+func (g callGrant) Name() string { return "grant-" + g.Key }
 
 // newCallForm is an empty form for a call of m, with the measure's newest form version.
 func newCallForm(m forms.Measure) *callForm {
@@ -118,6 +129,22 @@ func (f *callForm) setCategories(thresholds, budgets map[string]int64) {
 	fill(f.Budgets, budgets)
 }
 
+// setGrants gives the form its deadline and one amount per budget category, filled from a stored call's.
+func (f *callForm) setGrants(days int, stored storage.Amounts) {
+	f.DeadlineDays = strconv.Itoa(max(days, 0))
+	if days <= 0 {
+		f.DeadlineDays = "30" // the general term of L. 241/1990 when nothing else is set
+	}
+	f.Grants = make([]callGrant, len(f.Budgets))
+	for i, b := range f.Budgets {
+		g := callGrant{Key: b.Key, Label: b.Label, Period: "once", Months: "1"}
+		if a, ok := stored.For(b.Key); ok {
+			g.Amount, g.Period, g.Months = forms.AmountInput(a.Cents), a.Period, strconv.Itoa(max(a.Months, 1))
+		}
+		f.Grants[i] = g
+	}
+}
+
 // callFormFrom fills the form from a stored call.
 func callFormFrom(m forms.Measure, call storage.Call, now time.Time) *callForm {
 	f := newCallForm(m)
@@ -125,6 +152,7 @@ func callFormFrom(m forms.Measure, call storage.Call, now time.Time) *callForm {
 	f.OpensDate, f.OpensTime = dateTimeInputs(call.OpensAt)
 	f.ClosesDate, f.ClosesTime = dateTimeInputs(call.ClosesAt)
 	f.setCategories(call.Thresholds, call.Budgets)
+	f.setGrants(call.DeadlineDays, call.Amounts)
 	return f
 }
 
@@ -164,6 +192,7 @@ func parseCallForm(c *fiber.Ctx, f *callForm, lang string) storage.Call {
 	f.Thresholds, f.Budgets = callCategories(f.FormVersion)
 	call.Thresholds = readAmounts(c, f, f.Thresholds, "staff.error.threshold_missing")
 	call.Budgets = readAmounts(c, f, f.Budgets, "staff.error.budget_missing")
+	call.DeadlineDays, call.Amounts = readGrants(c, f)
 	return call
 }
 
@@ -184,6 +213,48 @@ func readAmounts(c *fiber.Ctx, f *callForm, as []callAmount, missing string) map
 		}
 	}
 	return out
+}
+
+// readGrants reads the legal deadline (days) and, per budget category, the amount a decision grants: euro, once
+// or per month for a number of months. Every category needs one: admitting an application grants its amount.
+func readGrants(c *fiber.Ctx, f *callForm) (int, storage.Amounts) {
+	f.DeadlineDays = strings.TrimSpace(c.FormValue("deadline_days"))
+	days, err := strconv.Atoi(f.DeadlineDays)
+	if err != nil || days < 1 || days > 365 {
+		f.Errors["deadline_days"] = "staff.error.deadline_days"
+	}
+	out := storage.Amounts{}
+	f.Grants = make([]callGrant, len(f.Budgets))
+	for i, b := range f.Budgets {
+		g := callGrant{Key: b.Key, Label: b.Label}
+		g.Amount = strings.TrimSpace(c.FormValue(g.Name()))
+		g.Period = c.FormValue(g.Name() + "-period")
+		g.Months = strings.TrimSpace(c.FormValue(g.Name() + "-months"))
+		cents, msg := forms.ParseAmountEUR(g.Amount)
+		switch msg {
+		case "":
+		case forms.ErrRequired:
+			f.Errors[g.Name()] = "staff.error.grant_missing"
+		default:
+			f.Errors[g.Name()] = msg
+		}
+		a := storage.Amount{Cents: cents, Period: g.Period, Months: 1}
+		switch g.Period {
+		case "once":
+			g.Months = "1"
+		case "month":
+			m, err := strconv.Atoi(g.Months)
+			if err != nil || m < 1 || m > 36 {
+				f.Errors[g.Name()+"-months"] = "staff.case.error.months"
+			}
+			a.Months = m
+		default:
+			f.Errors[g.Name()+"-period"] = forms.ErrRequired
+		}
+		out[b.Key] = a
+		f.Grants[i] = g
+	}
+	return days, out
 }
 
 // callMoment reads a date and a time of day in Europe/Rome. A wrong part gets its message under <name>_date or

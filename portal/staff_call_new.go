@@ -32,6 +32,7 @@ func (s *Server) showStaffCallNewPage(c *fiber.Ctx) error {
 	}
 	f.Year = strconv.Itoa(year)
 	f.setCategories(prev.Thresholds, prev.Budgets) // nil maps without a previous call
+	f.setGrants(prev.DeadlineDays, prev.Amounts)
 	return s.renderStaffCall(c, fiber.StatusOK, nil, f, "")
 }
 

@@ -21,7 +21,12 @@ func fnaCallForm(year string) url.Values {
 		"threshold-anziani": {"25.000"}, "threshold-disabili_adulti": {"25000"}, "threshold-caregiver_minori": {"€ 40.000,00"},
 		"threshold-voucher": {"25000,00"},
 		"budget-anziani":    {"150000"}, "budget-disabili_adulti": {"120.000,50"}, "budget-caregiver_minori": {"80000"},
-		"budget-voucher": {"30000.25"}}
+		"budget-voucher": {"30000.25"},
+		"deadline_days":  {"45"},
+		"grant-anziani":  {"400"}, "grant-anziani-period": {"month"}, "grant-anziani-months": {"12"},
+		"grant-disabili_adulti": {"400,00"}, "grant-disabili_adulti-period": {"month"}, "grant-disabili_adulti-months": {"12"},
+		"grant-caregiver_minori": {"500"}, "grant-caregiver_minori-period": {"month"}, "grant-caregiver_minori-months": {"10"},
+		"grant-voucher": {"1.200"}, "grant-voucher-period": {"once"}}
 }
 
 func (e *env) call(t *testing.T, id int64) storage.Call {
@@ -105,7 +110,9 @@ func TestStaffCallCreateListEdit(t *testing.T) {
 		t.Errorf("closes at %v, want %v", got.ClosesAt, want)
 	}
 	if got.FormVersion != "fna-b2/2026-v1" || got.Thresholds["anziani"] != 25_000_00 || got.Thresholds["caregiver_minori"] != 40_000_00 ||
-		got.Budgets["disabili_adulti"] != 120_000_50 || got.Budgets["voucher"] != 30_000_25 || len(got.Budgets) != 4 {
+		got.Budgets["disabili_adulti"] != 120_000_50 || got.Budgets["voucher"] != 30_000_25 || len(got.Budgets) != 4 ||
+		got.DeadlineDays != 45 || got.Amounts["caregiver_minori"] != (storage.Amount{Cents: 500_00, Period: "month", Months: 10}) ||
+		got.Amounts["voucher"] != (storage.Amount{Cents: 1_200_00, Period: "once", Months: 1}) {
 		t.Errorf("stored %+v", got)
 	}
 
@@ -115,6 +122,7 @@ func TestStaffCallCreateListEdit(t *testing.T) {
 	wantStatus(t, resp, http.StatusOK)
 	wantContains(t, body, "Stato dell&#39;avviso: In arrivo.", `name="opens_date" value="2031-03-01"`, `name="closes_time" value="12:30"`,
 		`name="threshold-anziani" value="25000,00"`, `name="budget-disabili_adulti" value="120000,50"`, `<select class="form-select" id="form_version"`,
+		`name="deadline_days" value="45"`, `name="grant-caregiver_minori" value="500,00"`, `id="grant-voucher-period-once" name="grant-voucher-period" value="once" checked`,
 		`action="`+path+`/apri"`, "Apri ora")
 	if strings.Contains(body, `name="year"`) {
 		t.Error("the year of a call is what it is, not a field")
@@ -249,6 +257,13 @@ func TestStaffCallValidation(t *testing.T) {
 		{"negative amount", func(f url.Values) { f.Set("budget-voucher", "-100") }, []string{"non può essere negativo"}},
 		{"three decimals", func(f url.Values) { f.Set("budget-voucher", "1234,567") }, []string{"al massimo 2 cifre dopo la virgola"}},
 		{"too large", func(f url.Values) { f.Set("budget-voucher", "999999999") }, []string{"L&#39;importo è troppo alto"}},
+		{"no deadline", func(f url.Values) { f.Set("deadline_days", "") }, []string{"Scrivi un numero di giorni da 1 a 365.", `id="deadline_days-error"`}},
+		{"deadline too long", func(f url.Values) { f.Set("deadline_days", "400") }, []string{"Scrivi un numero di giorni da 1 a 365.", `value="400"`}},
+		{"no amount granted", func(f url.Values) { f.Del("grant-anziani") },
+			[]string{"Scrivi l&#39;importo che si riconosce in questa categoria.", `id="grant-anziani-error"`}},
+		{"months out of range", func(f url.Values) { f.Set("grant-anziani-months", "40") },
+			[]string{"Scrivi un numero di mesi da 1 a 36.", `value="40"`, `id="grant-anziani-months-error"`}},
+		{"no period", func(f url.Values) { f.Del("grant-voucher-period") }, []string{`id="grant-voucher-period-once"`}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

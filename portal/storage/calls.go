@@ -18,6 +18,9 @@ type Call struct {
 	FormVersion string           `db:"form_version"` // the form definition residents fill in, e.g. fna-b2/2026-v1
 	Thresholds  map[string]int64 `db:"thresholds"`   // ISEE limit per category, cents
 	Budgets     map[string]int64 `db:"budgets"`      // budget per category, cents
+	// the legal deadline, in days from taking an application in charge to deciding it
+	DeadlineDays int     `db:"deadline_days"`
+	Amounts      Amounts `db:"amounts"` // what a decision grants per category
 }
 
 // State tells where now falls in the call's window.
@@ -35,7 +38,7 @@ func (c Call) State(now time.Time) string {
 // LatestCalls returns the most recent call of each measure, keyed by measure code.
 func (db *DB) LatestCalls(ctx context.Context) (map[string]Call, error) {
 	rows, _ := db.Pool.Query(ctx, `
-		SELECT DISTINCT ON (measure) id, measure, year, opens_at, closes_at, form_version, thresholds, budgets
+		SELECT DISTINCT ON (measure) `+callColumns+`
 		FROM calls ORDER BY measure, year DESC`)
 	calls, err := pgx.CollectRows(rows, pgx.RowToStructByName[Call])
 	if err != nil {
@@ -53,7 +56,7 @@ func (db *DB) LatestCalls(ctx context.Context) (map[string]Call, error) {
 // next year's.)
 func (db *DB) CurrentCalls(ctx context.Context, now time.Time) (map[string]Call, error) {
 	rows, _ := db.Pool.Query(ctx, `
-		SELECT DISTINCT ON (measure) id, measure, year, opens_at, closes_at, form_version, thresholds, budgets
+		SELECT DISTINCT ON (measure) `+callColumns+`
 		FROM calls
 		ORDER BY measure,
 			CASE WHEN opens_at <= $1 AND closes_at > $1 THEN 0 WHEN opens_at > $1 THEN 1 ELSE 2 END,

@@ -17,7 +17,7 @@ var (
 	ErrCallState      = errors.New("storage: the call is not in the state the change needs")
 )
 
-const callColumns = `id, measure, year, opens_at, closes_at, form_version, thresholds, budgets`
+const callColumns = `id, measure, year, opens_at, closes_at, form_version, thresholds, budgets, deadline_days, amounts`
 
 // Calls returns every call, the newest year first.
 func (db *DB) Calls(ctx context.Context) ([]Call, error) {
@@ -51,9 +51,11 @@ func (db *DB) CreateCall(ctx context.Context, c Call) (int64, error) {
 		if _, err := tx.Exec(ctx, `INSERT INTO measures (code) VALUES ($1) ON CONFLICT DO NOTHING`, c.Measure); err != nil {
 			return err
 		}
-		return tx.QueryRow(ctx, `INSERT INTO calls (measure, year, opens_at, closes_at, form_version, thresholds, budgets)
-			VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
-			c.Measure, c.Year, c.OpensAt, c.ClosesAt, c.FormVersion, amounts(c.Thresholds), amounts(c.Budgets)).Scan(&id)
+		return tx.QueryRow(ctx, `INSERT INTO calls (measure, year, opens_at, closes_at, form_version, thresholds, budgets,
+				deadline_days, amounts)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
+			c.Measure, c.Year, c.OpensAt, c.ClosesAt, c.FormVersion, amounts(c.Thresholds), amounts(c.Budgets),
+			deadlineDays(c.DeadlineDays), grants(c.Amounts)).Scan(&id)
 	})
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) && pe.Code == "23505" && pe.ConstraintName == "calls_measure_year_key" {
@@ -70,9 +72,11 @@ func (db *DB) CreateCall(ctx context.Context, c Call) (int64, error) {
 // it is fixed (ErrCallFormLocked). The condition sits in the UPDATE, so a call opening between the page and the
 // save cannot slip through.
 func (db *DB) UpdateCall(ctx context.Context, c Call, now time.Time) error {
-	tag, err := db.Pool.Exec(ctx, `UPDATE calls SET opens_at = $2, closes_at = $3, form_version = $4, thresholds = $5, budgets = $6
+	tag, err := db.Pool.Exec(ctx, `UPDATE calls SET opens_at = $2, closes_at = $3, form_version = $4, thresholds = $5, budgets = $6,
+			deadline_days = $8, amounts = $9
 		WHERE id = $1 AND (form_version = $4 OR opens_at > $7)`,
-		c.ID, c.OpensAt, c.ClosesAt, c.FormVersion, amounts(c.Thresholds), amounts(c.Budgets), now)
+		c.ID, c.OpensAt, c.ClosesAt, c.FormVersion, amounts(c.Thresholds), amounts(c.Budgets), now,
+		deadlineDays(c.DeadlineDays), grants(c.Amounts))
 	if err != nil {
 		return fmt.Errorf("storage: update call %d: %w", c.ID, err)
 	}
@@ -125,4 +129,20 @@ func amounts(m map[string]int64) map[string]int64 {
 		return map[string]int64{}
 	}
 	return m
+}
+
+// deadlineDays is a call's legal deadline as stored: the usual 30 days when none is given.
+func deadlineDays(d int) int {
+	if d <= 0 {
+		return 30
+	}
+	return d
+}
+
+// grants is a call's amounts as stored: an empty object rather than null.
+func grants(a Amounts) Amounts {
+	if a == nil {
+		return Amounts{}
+	}
+	return a
 }

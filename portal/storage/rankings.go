@@ -142,19 +142,15 @@ func rankingEntries(ctx context.Context, q querier, callID int64, category, lock
 
 // rankingCall reads what a graduatoria needs of its call: the call, its budget for the category, its amounts.
 func rankingCall(ctx context.Context, q querier, callID int64) (Call, Amounts, error) {
-	rows, _ := q.Query(ctx, `SELECT `+callColumns+`, amounts FROM calls WHERE id = $1`, callID)
-	type callWithAmounts struct {
-		Call
-		Amounts Amounts `db:"amounts"`
-	}
-	c, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[callWithAmounts])
+	rows, _ := q.Query(ctx, `SELECT `+callColumns+` FROM calls WHERE id = $1`, callID)
+	c, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[Call])
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Call{}, nil, ErrNotFound
 	}
 	if err != nil {
 		return Call{}, nil, fmt.Errorf("storage: call %d: %w", callID, err)
 	}
-	return c.Call, c.Amounts, nil
+	return c, c.Amounts, nil
 }
 
 // setAmounts gives each entry its amount: the one the decision granted, else the call's for the category.
