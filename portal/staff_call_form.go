@@ -36,8 +36,8 @@ type callForm struct {
 	Versions                                     []string // the measure's form versions (none: no online form yet)
 	VersionFixed                                 bool     // the call has opened: its form version stays
 	Thresholds, Budgets                          []callAmount
-	DeadlineDays                                 string      // days from taking in charge to deciding
-	Grants                                       []callGrant // what a decision grants, per budget category
+	DeadlineDays                                 string            // days from taking in charge to deciding
+	Grants                                       []callGrant       // what a decision grants, per budget category
 	Errors                                       map[string]string // field name → message ID
 }
 
