@@ -44,4 +44,7 @@ type Message struct {
 // Outbox records messages in the caller's transaction: they are delivered if and only if it commits.
 type Outbox interface {
 	Enqueue(ctx context.Context, tx pgx.Tx, msgs ...Message) error
+	// Prepare checks a message of a swept kind and returns the values of its rows, for a caller that inserts them
+	// in its own statement (InsertSQL).
+	Prepare(m Message) (Prepared, error)
 }

@@ -65,76 +65,124 @@ func (o *PGOutbox) Enqueue(ctx context.Context, tx pgx.Tx, msgs ...Message) erro
 	return nil
 }
 
-func (o *PGOutbox) enqueue(ctx context.Context, tx pgx.Tx, m Message) error {
+// Prepared is a message checked and turned into its rows' values, one per channel: what Enqueue inserts. A caller
+// that writes its change and its message in one statement (a submission on a click day) inserts these itself,
+// with InsertSQL; Data is JSON.
+type Prepared struct {
+	Kind       string
+	PersonID   *int64
+	Lang       string
+	Data       []byte
+	UniqueKey  *string
+	SendAt     *time.Time
+	Channels   []string
+	Recipients []string
+	sweep      bool
+}
+
+// Prepare checks m as Enqueue does and returns its rows' values. Only kinds the dispatcher sweeps can be inserted
+// without Enqueue (the others need their River jobs in the same transaction).
+func (o *PGOutbox) Prepare(m Message) (Prepared, error) {
+	p, err := prepare(m)
+	if err == nil && !p.sweep {
+		err = errors.New("only swept kinds are inserted without Enqueue")
+	}
+	if err != nil {
+		return Prepared{}, fmt.Errorf("notifications: prepare %s: %w", m.Kind, err)
+	}
+	return p, nil
+}
+
+// InsertSQL inserts the rows of a Prepared message whose values are the arguments $first to $first+7 — Kind,
+// PersonID, Lang, Data, UniqueKey, SendAt, Channels, Recipients — with extra (an SQL jsonb expression, or "") merged
+// into Data: fields known only in the statement, such as a protocol number it assigns. from ("" or ", t") adds a
+// relation the expression reads. Rows already enqueued under the key are skipped.
+func InsertSQL(first int, extra, from string) string {
+	arg := func(i int) string { return fmt.Sprintf("$%d", first+i) }
+	data := arg(3) + "::jsonb"
+	if extra != "" {
+		data = "(" + data + " || " + extra + ")"
+	}
+	return `INSERT INTO notifications (kind, person_id, channel, recipient, lang, data, unique_key, send_at, status, sent_at)
+		SELECT ` + arg(0) + `, ` + arg(1) + `::bigint, u.channel, u.recipient, ` + arg(2) + `, ` + data + `, ` + arg(4) + `::text, ` +
+		arg(5) + `::timestamptz,
+			CASE WHEN u.channel = 'inbox' THEN 'sent' ELSE 'pending' END,
+			CASE WHEN u.channel = 'inbox' THEN coalesce(` + arg(5) + `::timestamptz, now()) END
+		FROM unnest(` + arg(6) + `::text[], ` + arg(7) + `::text[]) AS u(channel, recipient)` + from + `
+		ON CONFLICT (unique_key, channel) DO NOTHING`
+}
+
+// Args are the values InsertSQL reads, in its order.
+func (p Prepared) Args() []any {
+	return []any{p.Kind, p.PersonID, p.Lang, p.Data, p.UniqueKey, p.SendAt, p.Channels, p.Recipients}
+}
+
+func prepare(m Message) (Prepared, error) {
 	spec, ok := kinds[m.Kind]
 	if !ok {
-		return errors.New("unknown kind")
+		return Prepared{}, errors.New("unknown kind")
 	}
 	data, err := checkData(m.Kind, m.Data)
 	if err != nil {
-		return err
+		return Prepared{}, err
 	}
 	dataJSON, err := json.Marshal(data)
 	if err != nil {
-		return err
+		return Prepared{}, err
 	}
 	if len(m.Channels) == 0 {
-		return errors.New("no channel")
+		return Prepared{}, errors.New("no channel")
 	}
-	lang := language(m.To.Lang)
-	var personID *int64
+	p := Prepared{Kind: m.Kind, Lang: language(m.To.Lang), Data: dataJSON, sweep: spec.sweep}
 	if m.To.PersonID != 0 {
-		personID = &m.To.PersonID
+		p.PersonID = &m.To.PersonID
 	}
-	var uniqueKey *string
 	if m.UniqueKey != "" {
-		uniqueKey = &m.UniqueKey
+		p.UniqueKey = &m.UniqueKey
 	}
-	var sendAt *time.Time
 	if !m.SendAt.IsZero() {
-		sendAt = &m.SendAt
+		p.SendAt = &m.SendAt
 	}
 	// One statement writes the rows of every channel; the e-mail and SMS rows then get their delivery jobs, all in
 	// one River insert and one update — or, for kinds the dispatcher sweeps, a moment later off the request path.
-	var channels, recipients []string
 	for _, ch := range m.Channels {
-		if slices.Contains(channels, string(ch)) {
+		if slices.Contains(p.Channels, string(ch)) {
 			continue
 		}
 		if !slices.Contains(spec.channels, ch) {
-			return fmt.Errorf("kind %s is not sent by %s", m.Kind, ch)
+			return Prepared{}, fmt.Errorf("kind %s is not sent by %s", m.Kind, ch)
 		}
 		recipient := ""
 		switch ch {
 		case Email:
 			a, err := mail.ParseAddress(m.To.Email)
 			if err != nil || a.Address != strings.TrimSpace(m.To.Email) {
-				return errors.New("no valid e-mail address for the e-mail channel")
+				return Prepared{}, errors.New("no valid e-mail address for the e-mail channel")
 			}
 			recipient = a.Address
 		case SMS:
 			var ok bool
 			if recipient, ok = normalizePhone(m.To.Phone); !ok {
-				return errors.New("no valid phone number for the SMS channel")
+				return Prepared{}, errors.New("no valid phone number for the SMS channel")
 			}
 		case Inbox:
-			if personID == nil {
-				return errors.New("the inbox channel needs a person")
+			if p.PersonID == nil {
+				return Prepared{}, errors.New("the inbox channel needs a person")
 			}
 		default:
-			return fmt.Errorf("unknown channel %q", ch)
+			return Prepared{}, fmt.Errorf("unknown channel %q", ch)
 		}
-		channels, recipients = append(channels, string(ch)), append(recipients, recipient)
+		p.Channels, p.Recipients = append(p.Channels, string(ch)), append(p.Recipients, recipient)
 	}
-	rows, _ := tx.Query(ctx, `
-		INSERT INTO notifications (kind, person_id, channel, recipient, lang, data, unique_key, send_at, status, sent_at)
-		SELECT $1, $2, u.channel, u.recipient, $3, $4, $5, $6,
-			CASE WHEN u.channel = 'inbox' THEN 'sent' ELSE 'pending' END,
-			CASE WHEN u.channel = 'inbox' THEN coalesce($6, now()) END
-		FROM unnest($7::text[], $8::text[]) AS u(channel, recipient)
-		ON CONFLICT (unique_key, channel) DO NOTHING
-		RETURNING id, channel`,
-		m.Kind, personID, lang, dataJSON, uniqueKey, sendAt, channels, recipients)
+	return p, nil
+}
+
+func (o *PGOutbox) enqueue(ctx context.Context, tx pgx.Tx, m Message) error {
+	p, err := prepare(m)
+	if err != nil {
+		return err
+	}
+	rows, _ := tx.Query(ctx, InsertSQL(1, "", "")+` RETURNING id, channel`, p.Args()...)
 	var ids []int64
 	var id int64
 	var ch string
@@ -144,12 +192,12 @@ func (o *PGOutbox) enqueue(ctx context.Context, tx pgx.Tx, m Message) error {
 		}
 		return nil
 	})
-	if err != nil || len(ids) == 0 || spec.sweep {
+	if err != nil || len(ids) == 0 || p.sweep {
 		return err
 	}
 	sendAts := make([]*time.Time, len(ids))
 	for i := range sendAts {
-		sendAts[i] = sendAt
+		sendAts[i] = p.SendAt
 	}
 	return insertJobs(ctx, o.river, tx, ids, sendAts, o.maxAttempts)
 }

@@ -642,3 +642,44 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// A statement that writes a swept message itself (a submission) gets rows identical to Enqueue's, with the fields
+// it assigns merged in; kinds that need River jobs in the transaction cannot be written that way.
+func TestPreparedMessagesAreInsertedLikeEnqueued(t *testing.T) {
+	h := newHarness(t, Config{}, nil)
+	ctx := context.Background()
+	o := h.svc.Outbox()
+	if _, err := o.Prepare(signinCode("a@example.it", "it", "123456")); err == nil {
+		t.Error("a sign-in code (not swept) was prepared")
+	}
+	var person int64
+	if err := h.db.Pool.QueryRow(ctx, `INSERT INTO people (fiscal_code, email) VALUES ('PRPMSG80A01H501X', 'p@example.it') RETURNING id`).Scan(&person); err != nil {
+		t.Fatal(err)
+	}
+	m := Message{Kind: KindApplicationReceived, To: Recipient{PersonID: person, Email: "p@example.it", Lang: "ar"},
+		Channels: []Channel{Inbox, Email}, Data: map[string]string{"Protocol": "CSC-0000-000000", "Link": "/pratiche/7"},
+		UniqueKey: "prepared:7"}
+	if _, err := o.Prepare(Message{Kind: m.Kind, To: Recipient{Email: "not an address"}, Channels: []Channel{Email},
+		Data: m.Data}); err == nil {
+		t.Error("a bad address was prepared")
+	}
+	p, err := o.Prepare(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 { // the second time, the unique key skips every row
+		if _, err := h.db.Pool.Exec(ctx, `WITH got AS (SELECT 'CSC-2026-000042' AS protocol) `+
+			InsertSQL(1, "jsonb_build_object('Protocol', got.protocol)", ", got"), p.Args()...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var n int
+	var protocol, lang string
+	if err := h.db.Pool.QueryRow(ctx, `SELECT count(*), min(data->>'Protocol'), min(lang) FROM notifications
+		WHERE unique_key = 'prepared:7' AND status IN ('sent', 'pending')`).Scan(&n, &protocol, &lang); err != nil {
+		t.Fatal(err)
+	}
+	if n != 2 || protocol != "CSC-2026-000042" || lang != "ar" {
+		t.Errorf("%d rows, protocol %q, lang %q", n, protocol, lang)
+	}
+}

@@ -53,10 +53,19 @@ func (s *Server) submitApplication(c *fiber.Ctx) error {
 		sub.Relationship = ""
 	}
 	to, channels := recipientOf(p)
-	_, err = s.DB.Submit(c.UserContext(), sub, s.now(), func(tx pgx.Tx, r storage.Received) error {
-		return s.Outbox.Enqueue(c.UserContext(), tx, notifications.Message{Kind: notifications.KindApplicationReceived,
-			To: to, Channels: channels, Data: map[string]string{"Protocol": r.Protocol, "Link": applicationPath(a.ID)},
-			UniqueKey: "application_received:" + strconv.FormatInt(a.ID, 10)})
+	confirmation := func(protocol string) notifications.Message {
+		return notifications.Message{Kind: notifications.KindApplicationReceived, To: to, Channels: channels,
+			Data:      map[string]string{"Protocol": protocol, "Link": applicationPath(a.ID)},
+			UniqueKey: "application_received:" + strconv.FormatInt(a.ID, 10)}
+	}
+	// the confirmation, checked now, is written by the submission's own statement with the number it assigns
+	msg, err := s.Outbox.Prepare(confirmation("CSC-0000-000000"))
+	if err != nil {
+		return err
+	}
+	inline := &storage.InlineMessage{SQL: notifications.InsertSQL, Args: msg.Args()}
+	_, err = s.DB.Submit(c.UserContext(), sub, s.now(), inline, func(tx pgx.Tx, r storage.Received) error {
+		return s.Outbox.Enqueue(c.UserContext(), tx, confirmation(r.Protocol))
 	})
 	var md *storage.MissingDocumentsError
 	switch {

@@ -224,11 +224,26 @@ type Received struct {
 // outbox) in the same transaction. Submitting an application already submitted returns its protocol with
 // Already set and changes nothing, so a double click, a retried request or a second tab yield one application.
 // MissingDocs lists required types with no file (ErrMissingDocuments).
-func (db *DB) Submit(ctx context.Context, s Submission, now time.Time, then func(tx pgx.Tx, r Received) error) (Received, error) {
+//
+// msg, when given, is the confirmation (of a swept kind, with a placeholder Protocol): the usual submission is then
+// one statement — one round trip, one commit — that checks, numbers, receives, adds the event and writes the
+// message with its number, and does nothing when any check fails; only then does the transaction below run, to
+// say why (or to find the application already submitted), with then writing the messages.
+func (db *DB) Submit(ctx context.Context, s Submission, now time.Time, msg *InlineMessage,
+	then func(tx pgx.Tx, r Received) error) (Received, error) {
 	var r Received
 	answers, err := json.Marshal(s.Answers)
 	if err != nil {
 		return r, fmt.Errorf("storage: submit: %w", err)
+	}
+	if msg != nil {
+		r, err = db.submitAtOnce(ctx, s, now, answers, *msg)
+		if err == nil && r.Protocol != "" {
+			return r, nil
+		}
+		if err != nil {
+			return r, err
+		}
 	}
 	err = pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
 		// one round trip: lock the application, read its call's window, which required documents lack a file, and
@@ -292,6 +307,53 @@ func (db *DB) Submit(ctx context.Context, s Submission, now time.Time, then func
 	if err != nil {
 		return r, fmt.Errorf("storage: submit application %d: %w", s.ID, err)
 	}
+	return r, nil
+}
+
+// InlineMessage is a message a statement inserts itself, with values the statement assigns: SQL builds the INSERT
+// reading Args from $first on, merging extra (a jsonb expression over the relations from adds) into its data
+// (notifications.InsertSQL and Prepared.Args).
+type InlineMessage struct {
+	SQL  func(first int, extra, from string) string
+	Args []any
+}
+
+// submitAtOnce is Submit's one statement: the same checks as the transaction's (the row lock taken by the first
+// CTE, so a concurrent submit of the same draft waits and then finds it submitted), then the numbering, the
+// receipt, the event and the confirmation's rows. No row back: a check failed, nothing changed.
+func (db *DB) submitAtOnce(ctx context.Context, s Submission, now time.Time, answers []byte, msg InlineMessage) (Received, error) {
+	args := []any{s.ID, s.ApplicantID, now, s.RequiredDocs, s.BeneficiaryCF, now.In(i18n.Rome).Year(), answers,
+		s.OnBehalf, s.Relationship, s.Comune, s.Category, s.RankingKey(now)}
+	args = append(args, msg.Args...)
+	var r Received
+	err := db.Pool.QueryRow(ctx, `
+		WITH ok AS (
+			SELECT a.id FROM applications a JOIN calls c ON c.id = a.call_id
+			WHERE a.id = $1 AND a.applicant_id = $2 AND a.status = 'draft' AND c.opens_at <= $3 AND $3 < c.closes_at
+				AND NOT EXISTS (SELECT 1 FROM unnest($4::text[]) t
+					WHERE NOT EXISTS (SELECT 1 FROM attachments WHERE application_id = a.id AND doc_type = t))
+				AND NOT EXISTS (SELECT 1 FROM applications o WHERE o.call_id = a.call_id AND o.beneficiary_cf = $5
+					AND o.id <> a.id AND o.status NOT IN ('draft', 'withdrawn'))
+			FOR UPDATE OF a),
+		p AS (SELECT next_protocol($6) AS protocol FROM ok),
+		got AS (UPDATE applications a SET status = 'submitted', protocol = p.protocol, submitted_at = $3, updated_at = $3,
+				answers = $7, beneficiary_cf = $5, on_behalf = $8, relationship = $9, comune = $10,
+				sub_ambito = (SELECT sub_ambito FROM comuni WHERE code = $10), category = $11, ranking_key = $12
+			FROM p WHERE a.id = $1 RETURNING a.id, a.protocol),
+		e AS (INSERT INTO application_events (application_id, kind, at) SELECT id, 'submitted', $3 FROM got),
+		n AS (`+msg.SQL(13, "jsonb_build_object('Protocol', got.protocol)", ", got")+`)
+		SELECT protocol FROM got`, args...).Scan(&r.Protocol)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Received{}, nil
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "23505" && pgErr.ConstraintName == "applications_one_per_beneficiary" {
+		return Received{}, ErrDuplicate
+	}
+	if err != nil {
+		return Received{}, fmt.Errorf("storage: submit application %d: %w", s.ID, err)
+	}
+	r.ReceivedAt = now
 	return r, nil
 }
 
