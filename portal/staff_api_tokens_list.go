@@ -75,7 +75,7 @@ func (s *Server) renderStaffAPITokens(c *fiber.Ctx, status int, f *apiTokenForm,
 			rows[i].ScopeLabels = append(rows[i].ScopeLabels, apiScopeMsg(sc))
 		}
 		for _, code := range t.SubAmbiti {
-			name := code // a sub-ambito renamed away still shows what the token holds
+			name := code // one removed from the table since still shows what the token holds
 			if j := slices.IndexFunc(subAmbiti, func(a storage.SubAmbito) bool { return a.Code == code }); j >= 0 {
 				name = subAmbiti[j].Name
 			}

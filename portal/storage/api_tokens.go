@@ -49,8 +49,8 @@ func (t APIToken) Scope() Scope {
 	return Scope{SubAmbiti: append([]string{}, t.SubAmbiti...)}
 }
 
-const apiTokenColumns = `t.id, t.name, t.scopes, t.sub_ambiti, t.created_by, coalesce(u.full_name, '') AS created_by_name, t.created_at,
-	t.revoked_at, t.last_used_at`
+const apiTokenColumns = `t.id, t.name, t.scopes, t.sub_ambiti, t.created_by,
+	coalesce(u.full_name, '') AS created_by_name, t.created_at, t.revoked_at, t.last_used_at`
 
 const apiTokenFrom = ` FROM api_tokens t LEFT JOIN staff_users u ON u.id = t.created_by `
 
