@@ -20,9 +20,11 @@ import (
 // The JSON API of the district's other systems (accounting, the social-record platform). Each system has its own
 // token, made by an admin on /backoffice/api with the scopes it needs; only the token's SHA-256 is stored, so a
 // copy of the database opens nothing. Requests carry no session and no cookie, so there is no cross-site request
-// to forge; errors are RFC 9457 problem documents in English, for programs rather than people. Tokens see the
-// whole district; every read of an application or a document and every change is in the audit log, with the
-// token. api/openapi.json describes it all, and the tests validate every response against it.
+// to forge; errors are RFC 9457 problem documents in English, for programs rather than people. A token sees the
+// whole district or, if the admin limited it, the applications of some sub-ambiti only: every query takes its
+// scope, so an application outside is 404 exactly like one that does not exist. Every read of an application or
+// a document and every change is in the audit log, with the token. api/openapi.json describes it all, and the
+// tests validate every response against it.
 
 const apiPrefix = "/api/v1"
 
@@ -178,8 +180,10 @@ func apiActor(c *fiber.Ctx) storage.Actor {
 	return storage.Actor{TokenID: currentAPIToken(c).ID, IP: clientAddr(c)}
 }
 
-// apiScope is what tokens see: the whole district.
-var apiScope = storage.Scope{All: true}
+// apiScope is what the request's token sees: the whole district or its sub-ambiti.
+func apiScope(c *fiber.Ctx) storage.Scope {
+	return currentAPIToken(c).Scope()
+}
 
 // apiRoute puts the API's middleware, and the scope the route needs, before a handler. A token is never sent by a
 // browser on its own, so there is nothing to forge; the site-wide refusal of cross-site writes (which programs

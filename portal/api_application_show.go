@@ -16,7 +16,7 @@ func (s *Server) showAPIApplication(c *fiber.Ctx) error {
 		return err
 	}
 	ctx := c.UserContext()
-	a, err := s.DB.CaseByID(ctx, id, apiScope)
+	a, err := s.DB.CaseByID(ctx, id, apiScope(c))
 	if errors.Is(err, storage.ErrNotFound) {
 		return apiErr(fiber.StatusNotFound, "no submitted application has this id")
 	}

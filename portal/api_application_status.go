@@ -63,7 +63,7 @@ func (s *Server) submitAPIStatus(c *fiber.Ctx) error {
 	}
 
 	now := s.now()
-	t := storage.Transition{ApplicationID: id, Scope: apiScope, Actor: apiActor(c), To: in.Status,
+	t := storage.Transition{ApplicationID: id, Scope: apiScope(c), Actor: apiActor(c), To: in.Status,
 		Then: func(ctx context.Context, tx pgx.Tx, a storage.Case) error {
 			return s.notifyCaseNews(ctx, tx, a, in.Status+":"+strconv.FormatInt(a.UpdatedAt.UnixMicro(), 10))
 		}}

@@ -59,7 +59,7 @@ func (s *Server) listAPIApplications(c *fiber.Ctx) error {
 	}
 	want := f.Limit
 	f.Limit++ // one more tells whether a next page exists
-	list, err := s.DB.CaseSummaries(c.UserContext(), apiScope, f)
+	list, err := s.DB.CaseSummaries(c.UserContext(), apiScope(c), f)
 	if err != nil {
 		return err
 	}

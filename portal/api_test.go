@@ -167,14 +167,22 @@ func decode[T any](t *testing.T, resp *http.Response, body []byte) T {
 	return v
 }
 
-// apiToken makes a token as the back office does (csc_ and 256 random bits, only the SHA-256 stored).
+// apiToken makes a token as the back office does (csc_ and 256 random bits, only the SHA-256 stored), for the
+// whole district.
 func (e *env) apiToken(t *testing.T, name string, scopes ...string) (string, int64) {
+	t.Helper()
+	return e.apiTokenIn(t, name, nil, scopes...)
+}
+
+// apiTokenIn makes a token limited to some sub-ambiti (nil: the whole district).
+func (e *env) apiTokenIn(t *testing.T, name string, subAmbiti []string, scopes ...string) (string, int64) {
 	t.Helper()
 	b := make([]byte, 32)
 	rand.Read(b)
 	token := "csc_" + base64.RawURLEncoding.EncodeToString(b)
 	hash := sha256.Sum256([]byte(token))
-	id, err := e.db.CreateAPIToken(context.Background(), e.seededAdmin(t), storage.NewAPIToken{Name: name, Scopes: scopes, Hash: hash[:]}, time.Now())
+	id, err := e.db.CreateAPIToken(context.Background(), e.seededAdmin(t), storage.NewAPIToken{Name: name, Scopes: scopes,
+		SubAmbiti: subAmbiti, Hash: hash[:]}, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -194,8 +202,14 @@ func (e *env) seededAdmin(t *testing.T) storage.Actor {
 var allScopes = []string{"applications:read", "documents:read", "status:write"}
 
 // apiCase writes a submitted application of the FNA B2 call straight into the test's database, in status, for an
-// applicant who reads their messages in lang; it returns the application's and the applicant's IDs.
+// applicant of Crema who reads their messages in lang; it returns the application's and the applicant's IDs.
 func (e *env) apiCase(t *testing.T, n int, status, lang string) (int64, int64) {
+	t.Helper()
+	return e.apiCaseIn(t, n, status, lang, "crema")
+}
+
+// apiCaseIn is apiCase for an applicant of another comune (its code), in that comune's sub-ambito.
+func (e *env) apiCaseIn(t *testing.T, n int, status, lang, comune string) (int64, int64) {
 	t.Helper()
 	cf := "APICSE" + strconv.Itoa(10+n) + "A01H501U"
 	var id, person int64
@@ -207,9 +221,9 @@ func (e *env) apiCase(t *testing.T, n int, status, lang string) (int64, int64) {
 		SELECT (SELECT id FROM calls WHERE measure = 'fna-b2'), p.id, $4, 'fna-b2/2026-v1',
 			'{"definition": "fna-b2/2026-v1", "raw": {"iban": ["IT60 X054 2811 1010 0000 0123 456"]},
 			  "value": {"iban": ["IT60X0542811101000000123456"], "isee": ["1234567"], "category": ["anziani"]}}',
-			$2, next_protocol(2026), now(), $1, 'crema', 'crema', 'anziani',
+			$2, next_protocol(2026), now(), $1, c.code, c.sub_ambito, 'anziani',
 			CASE WHEN $2 <> 'submitted' THEN now() END, CASE WHEN $2 <> 'submitted' THEN current_date + 30 END
-		FROM p RETURNING id, applicant_id`, cf, status, lang, rand.Text()).Scan(&id, &person)
+		FROM p, comuni c WHERE c.code = $5 RETURNING id, applicant_id`, cf, status, lang, rand.Text(), comune).Scan(&id, &person)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -744,6 +758,97 @@ func TestAPIStatusChanges(t *testing.T) {
 	}
 }
 
+// A token limited to the Crema sub-ambito lists, reads, downloads and decides Crema's applications only: a Pandino
+// application is 404 on every operation, exactly like one that does not exist, and stays as it was, unread in the
+// audit log. A district-wide token still sees both.
+func TestAPITokenLimitedToSubAmbiti(t *testing.T) {
+	e, _ := newStaffEnv(t)
+	spec := e.apiSpec(t)
+	ctx := context.Background()
+	crema, cremaPerson := e.apiCaseIn(t, 1, "in_review", "it", "crema")
+	pandino, pandinoPerson := e.apiCaseIn(t, 2, "in_review", "it", "pandino")
+	cremaDoc := e.apiAttachment(t, crema, cremaPerson, "isee.pdf", pdf("isee crema"))
+	pandinoDoc := e.apiAttachment(t, pandino, pandinoPerson, "isee.pdf", pdf("isee pandino"))
+	limitedToken, limitedID := e.apiTokenIn(t, "Sportello Crema", []string{"crema"}, allScopes...)
+	districtToken, _ := e.apiToken(t, "Contabilità", allScopes...)
+	limited, district := e.apiClient(t, spec, limitedToken), e.apiClient(t, spec, districtToken)
+
+	listed := func(c *apiClient) []int64 {
+		t.Helper()
+		resp, body := c.get("/api/v1/applications")
+		var out []int64
+		for _, it := range decode[struct{ Items []struct{ ID int64 } }](t, resp, body).Items {
+			out = append(out, it.ID)
+		}
+		return out
+	}
+	if got := listed(limited); !slices.Equal(got, []int64{crema}) {
+		t.Errorf("the Crema token lists %v, want only %d", got, crema)
+	}
+	if got := listed(district); !slices.Equal(got, []int64{crema, pandino}) {
+		t.Errorf("the district token lists %v, want %d and %d", got, crema, pandino)
+	}
+
+	type snapshot struct {
+		Status        string
+		Events, Audit int
+	}
+	state := func(id int64) snapshot {
+		t.Helper()
+		var s snapshot
+		if err := e.db.Pool.QueryRow(ctx, `SELECT a.status,
+			(SELECT count(*) FROM application_events WHERE application_id = a.id),
+			(SELECT count(*) FROM audit_log WHERE application_id = a.id)
+			FROM applications a WHERE a.id = $1`, id).Scan(&s.Status, &s.Events, &s.Audit); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	before := state(pandino)
+	docPath := func(app, doc int64) string { return appPath(app) + "/documents/" + strconv.FormatInt(doc, 10) }
+	outside := []func() (*http.Response, []byte){
+		func() (*http.Response, []byte) { return limited.get(appPath(pandino)) },
+		func() (*http.Response, []byte) { return limited.get(docPath(pandino, pandinoDoc)) },
+		func() (*http.Response, []byte) {
+			return limited.postJSON(appPath(pandino)+"/status", `{"status": "not_admitted", "reason": "ISEE oltre la soglia"}`)
+		},
+	}
+	// what an application that does not exist gets, word for word
+	resp, body := limited.get(appPath(pandino + 1000))
+	missing := wantProblem(t, resp, body, http.StatusNotFound)
+	for _, call := range outside {
+		resp, body := call()
+		if detail := wantProblem(t, resp, body, http.StatusNotFound); detail != missing {
+			t.Errorf("%s %s: %q, want %q as for a missing application", resp.Request.Method, resp.Request.URL.Path, detail, missing)
+		}
+	}
+	if after := state(pandino); after != before {
+		t.Errorf("refused requests changed the Pandino application: %+v into %+v", before, after)
+	}
+	if n := e.auditCount(t, "application.read", pandino, limitedID) + e.auditCount(t, "document.read", pandino, limitedID); n != 0 {
+		t.Errorf("%d audit lines for refused reads", n)
+	}
+
+	// inside its sub-ambito, the token works as any other
+	resp, body = limited.get(appPath(crema))
+	if a := decode[apiApplication](t, resp, body); a.ID != crema || a.SubAmbito != "crema" {
+		t.Errorf("read of the Crema application: %+v", a)
+	}
+	resp, _ = limited.get(docPath(crema, cremaDoc))
+	wantStatus(t, resp, http.StatusOK)
+	resp, body = limited.postJSON(appPath(crema)+"/status", `{"status": "not_admitted", "reason": "ISEE oltre la soglia"}`)
+	if a := decode[apiApplication](t, resp, body); a.Status != "not_admitted" {
+		t.Errorf("status of the Crema application: %s", a.Status)
+	}
+	// and the district-wide token reaches Pandino
+	resp, _ = district.get(docPath(pandino, pandinoDoc))
+	wantStatus(t, resp, http.StatusOK)
+	resp, body = district.postJSON(appPath(pandino)+"/status", `{"status": "not_admitted", "reason": "ISEE oltre la soglia"}`)
+	if a := decode[apiApplication](t, resp, body); a.Status != "not_admitted" || a.SubAmbito != "pandino" {
+		t.Errorf("the district token on Pandino: %+v", a)
+	}
+}
+
 // Only admins reach the token page. A new token is shown once and only its SHA-256 is stored; it works on the
 // API until revoked. Mistakes are explained in the user's language and keep what was typed.
 func TestAPITokenPage(t *testing.T) {
@@ -783,6 +888,30 @@ func TestAPITokenPage(t *testing.T) {
 	wantContains(t, body, "Scrivi un nome di al massimo 100 caratteri.", `aria-invalid="true"`, `value="documents:read" aria-describedby="scope-documents:read-hint" checked`)
 	resp, _ = c.post("/backoffice/api", "name", "x", "scope", "applications:write")
 	wantStatus(t, resp, http.StatusBadRequest)
+	// a sub-ambito that does not exist: 422, explained, the name and the valid ticks kept
+	resp, body = c.post("/backoffice/api", "name", "Sportello Crema", "scope", "applications:read", "sub_ambito", "crema",
+		"sub_ambito", "cremona")
+	wantStatus(t, resp, http.StatusUnprocessableEntity)
+	wantContains(t, body, `value="Sportello Crema"`, "Scegli i sub-ambiti dall&#39;elenco.", `id="sub-ambito-error"`,
+		`aria-describedby="sub-ambito-hint sub-ambito-error"`, `id="sub-ambito-crema" value="crema" checked`)
+	if strings.Contains(body, `id="sub-ambito-pandino" value="pandino" checked`) {
+		t.Error("an unticked sub-ambito came back ticked")
+	}
+
+	resp, body = c.get("/backoffice/api")
+	wantContains(t, body, "Territorio", "Se non ne spunti nessuno, la chiave vale per tutto il Distretto.",
+		`<label class="form-check-label" for="sub-ambito-pandino">Pandino</label>`)
+	// limited to two sub-ambiti: stored, and the list names them
+	resp, _ = c.post("/backoffice/api", "name", "Sportello Crema", "scope", "applications:read", "sub_ambito", "bagnolo-cremasco",
+		"sub_ambito", "crema", "sub_ambito", "crema")
+	wantRedirect(t, resp, "/backoffice/api")
+	var subs []string
+	if err := e.db.Pool.QueryRow(context.Background(), `SELECT sub_ambiti FROM api_tokens WHERE name = 'Sportello Crema'`).Scan(&subs); err != nil ||
+		!slices.Equal(subs, []string{"crema", "bagnolo-cremasco"}) { // each once, in the district's order
+		t.Errorf("stored sub-ambiti %v (%v)", subs, err)
+	}
+	_, body = c.get("/backoffice/api")
+	wantContains(t, body, "<dt>Territorio</dt>\n<dd>Crema, Bagnolo Cremasco</dd>")
 
 	resp, _ = c.post("/backoffice/api", "name", "Contabilità CSC", "scope", "applications:read", "scope", "documents:read")
 	wantRedirect(t, resp, "/backoffice/api")
@@ -792,7 +921,7 @@ func TestAPITokenPage(t *testing.T) {
 		t.Fatalf("token not shown:\n%s", body)
 	}
 	token := m[1]
-	wantContains(t, body, "Chiave creata.", "Contabilità CSC", "Leggere le pratiche", "Mai usata")
+	wantContains(t, body, "Chiave creata.", "Contabilità CSC", "Leggere le pratiche", "Mai usata", "<dd>Tutto il Distretto</dd>")
 	if _, again := c.get("/backoffice/api"); strings.Contains(again, token) || strings.Contains(again, `id="new-token"`) {
 		t.Error("the token is shown a second time")
 	}
@@ -834,7 +963,7 @@ func TestAPITokenPage(t *testing.T) {
 	wantStatus(t, resp, http.StatusNotFound)
 	var audited int
 	if err := e.db.Pool.QueryRow(context.Background(), `SELECT count(*) FROM audit_log WHERE staff_id = $1
-		AND action IN ('api_token.create', 'api_token.revoke')`, admin.id).Scan(&audited); err != nil || audited != 2 {
+		AND action IN ('api_token.create', 'api_token.revoke')`, admin.id).Scan(&audited); err != nil || audited != 3 {
 		t.Errorf("%d audit lines for creating and revoking (%v)", audited, err)
 	}
 }

@@ -11,7 +11,7 @@ import (
 )
 
 // An admin at phone size, in Italian and in Arabic, makes a token for one of the district's systems — first
-// forgetting the permissions, then ticking one — reads it once, and revokes it. axe-core checks every page, the
+// forgetting the permissions, then ticking them and limiting it to Crema — reads it once, and revokes it. axe-core checks every page, the
 // one with the mistake included.
 func TestBrowserAPITokens(t *testing.T) {
 	for _, lang := range []struct{ code, dir string }{{"it", "ltr"}, {"ar", "rtl"}} {
@@ -59,6 +59,7 @@ func TestBrowserAPITokens(t *testing.T) {
 
 			page.Click(t, `label[for="scope-applications:read"]`)
 			page.Click(t, `label[for="scope-status:write"]`)
+			page.Click(t, `label[for="sub-ambito-crema"]`) // limited to Crema's applications
 			check(http.StatusOK, page.Submit(t, "#name"))
 			shot("created")
 			token := page.Text(t, "#new-token")
@@ -67,6 +68,9 @@ func TestBrowserAPITokens(t *testing.T) {
 			}
 			if body := page.Text(t, "main"); !strings.Contains(body, "Contabilità CSC") {
 				t.Error("the new token is not listed")
+			}
+			if got := page.Text(t, "main li[id^=token-] dl dd:nth-of-type(2)"); got != "Crema" {
+				t.Errorf("the token's sub-ambiti are listed as %q", got)
 			}
 
 			// Revoked: confirmed, marked, no button any more; the token is shown no more.

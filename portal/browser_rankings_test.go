@@ -54,8 +54,8 @@ func fetchWithPage(t *testing.T, page *browsertest.Page, rawURL string) (*http.R
 }
 
 // A coordinatore at phone size, in Italian and in Arabic, opens the graduatorie from the menu, runs one, approves
-// it with the commission's confirmation, downloads the CSV and looks at the published page; axe-core checks every
-// page, the refused approval included.
+// it with the commission's confirmation, downloads the CSV, looks at the published page and goes back to it from
+// the measure's page; axe-core checks every page, the refused approval included.
 func TestBrowserRankingRunApproveDownload(t *testing.T) {
 	for _, lang := range browserLanguages {
 		t.Run(lang.code, func(t *testing.T) {
@@ -128,6 +128,15 @@ func TestBrowserRankingRunApproveDownload(t *testing.T) {
 				t.Error("published page without the protocol, or with a name")
 			}
 			shot("public")
+
+			// Back to the measure by the breadcrumb: its page links the graduatoria, and the link leads to it.
+			public := "/graduatorie/" + strconv.FormatInt(callID, 10) + "/anziani"
+			check(http.StatusOK, page.ClickAndWait(t, `.breadcrumb a[href="/misure/fna-misura-b2"]`))
+			shot("measure")
+			check(http.StatusOK, page.ClickAndWait(t, `main a[href="`+public+`"]`))
+			if !strings.Contains(page.Text(t, "main"), p1) {
+				t.Error("the measure's link does not lead to the graduatoria")
+			}
 		})
 	}
 }

@@ -14,9 +14,11 @@ import (
 	"github.com/comunitasocialecremasca/smartservices/portal/storage"
 )
 
-// submitStaffAPITokenCreate makes a token for one of the district's systems, with the scopes ticked. The token
-// goes to the next page through the session, once; the database gets its SHA-256.
+// submitStaffAPITokenCreate makes a token for one of the district's systems, with the scopes ticked and, if some
+// are ticked, limited to those sub-ambiti. The token goes to the next page through the session, once; the
+// database gets its SHA-256.
 func (s *Server) submitStaffAPITokenCreate(c *fiber.Ctx) error {
+	ctx := c.UserContext()
 	f := &apiTokenForm{Errors: map[string]string{}, Name: strings.Join(strings.Fields(c.FormValue("name")), " ")}
 	for _, v := range c.Request().PostArgs().PeekMulti("scope") {
 		sc := string(v)
@@ -25,6 +27,23 @@ func (s *Server) submitStaffAPITokenCreate(c *fiber.Ctx) error {
 		}
 		if !slices.Contains(f.Scopes, sc) {
 			f.Scopes = append(f.Scopes, sc)
+		}
+	}
+	subAmbiti, err := s.DB.SubAmbiti(ctx)
+	if err != nil {
+		return err
+	}
+	var ticked []string
+	for _, v := range c.Request().PostArgs().PeekMulti("sub_ambito") {
+		code := string(v)
+		if !slices.ContainsFunc(subAmbiti, func(a storage.SubAmbito) bool { return a.Code == code }) {
+			f.Errors["sub_ambito"] = "staff.api.error.sub_ambito"
+		}
+		ticked = append(ticked, code)
+	}
+	for _, a := range subAmbiti { // in the usual order, each once; an unknown code is not kept
+		if slices.Contains(ticked, a.Code) {
+			f.SubAmbiti = append(f.SubAmbiti, a.Code)
 		}
 	}
 	if f.Name == "" || utf8.RuneCountInString(f.Name) > 100 || strings.IndexFunc(f.Name, unicode.IsControl) >= 0 {
@@ -38,12 +57,16 @@ func (s *Server) submitStaffAPITokenCreate(c *fiber.Ctx) error {
 		return s.renderStaffAPITokens(c, fiber.StatusUnprocessableEntity, f, z.T("staff.error.form"))
 	}
 	token, hash := newAPIToken()
-	id, err := s.DB.CreateAPIToken(c.UserContext(), staffActor(c), storage.NewAPIToken{Name: f.Name, Scopes: f.Scopes, Hash: hash}, s.now())
-	if errors.Is(err, storage.ErrAPITokenNameTaken) {
+	id, err := s.DB.CreateAPIToken(ctx, staffActor(c), storage.NewAPIToken{Name: f.Name, Scopes: f.Scopes,
+		SubAmbiti: f.SubAmbiti, Hash: hash}, s.now())
+	switch {
+	case errors.Is(err, storage.ErrAPITokenNameTaken):
 		f.Errors["name"] = "staff.api.error.name_taken"
 		return s.renderStaffAPITokens(c, fiber.StatusUnprocessableEntity, f, z.T("staff.error.form"))
-	}
-	if err != nil {
+	case errors.Is(err, storage.ErrUnknownSubAmbito): // removed between reading the list and now
+		f.Errors["sub_ambito"] = "staff.api.error.sub_ambito"
+		return s.renderStaffAPITokens(c, fiber.StatusUnprocessableEntity, f, z.T("staff.error.form"))
+	case err != nil:
 		return err
 	}
 	s.staffSessions.of(c).Set(keyStaffNewToken, strconv.FormatInt(id, 10)+"\n"+token)

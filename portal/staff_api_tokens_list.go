@@ -21,13 +21,17 @@ const keyStaffNewToken = "staff_new_token"
 
 // apiTokenForm is what the new-token form posts.
 type apiTokenForm struct {
-	Name   string
-	Scopes []string
-	Errors map[string]string
+	Name      string
+	Scopes    []string
+	SubAmbiti []string // none: the whole district
+	Errors    map[string]string
 }
 
 // HasScope is for the checkboxes.
 func (f *apiTokenForm) HasScope(code string) bool { return slices.Contains(f.Scopes, code) }
+
+// HasSubAmbito is for the checkboxes.
+func (f *apiTokenForm) HasSubAmbito(code string) bool { return slices.Contains(f.SubAmbiti, code) }
 
 // apiScopeChoice is a scope with the message IDs of its label and explanation.
 type apiScopeChoice struct{ Code, Label, Hint string }
@@ -45,7 +49,8 @@ func apiScopeChoices() []apiScopeChoice {
 // apiTokenRow is a token as the list shows it.
 type apiTokenRow struct {
 	storage.APIToken
-	ScopeLabels []string // message IDs
+	ScopeLabels    []string // message IDs
+	SubAmbitoNames []string // none: the whole district
 }
 
 // showStaffAPITokensPage lists the tokens with the form for a new one.
@@ -54,7 +59,12 @@ func (s *Server) showStaffAPITokensPage(c *fiber.Ctx) error {
 }
 
 func (s *Server) renderStaffAPITokens(c *fiber.Ctx, status int, f *apiTokenForm, alert string) error {
-	tokens, err := s.DB.APITokens(c.UserContext())
+	ctx := c.UserContext()
+	tokens, err := s.DB.APITokens(ctx)
+	if err != nil {
+		return err
+	}
+	subAmbiti, err := s.DB.SubAmbiti(ctx)
 	if err != nil {
 		return err
 	}
@@ -64,9 +74,16 @@ func (s *Server) renderStaffAPITokens(c *fiber.Ctx, status int, f *apiTokenForm,
 		for _, sc := range t.Scopes {
 			rows[i].ScopeLabels = append(rows[i].ScopeLabels, apiScopeMsg(sc))
 		}
+		for _, code := range t.SubAmbiti {
+			name := code // one removed from the table since still shows what the token holds
+			if j := slices.IndexFunc(subAmbiti, func(a storage.SubAmbito) bool { return a.Code == code }); j >= 0 {
+				name = subAmbiti[j].Name
+			}
+			rows[i].SubAmbitoNames = append(rows[i].SubAmbitoNames, name)
+		}
 	}
 	data := map[string]any{"Tokens": rows, "Form": f, "Errors": f.Errors, "Alert": alert, "Scopes": apiScopeChoices(),
-		"OpenAPI": apiPrefix + "/openapi.json"}
+		"SubAmbiti": subAmbiti, "OpenAPI": apiPrefix + "/openapi.json"}
 	// A token just made is shown once.
 	sess := s.staffSessions.of(c)
 	if v, _ := sess.Get(keyStaffNewToken).(string); v != "" {

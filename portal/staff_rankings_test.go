@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -262,4 +263,51 @@ func TestPublicRankingHidesNamesAndWaitsForApproval(t *testing.T) {
 		resp, _ := visitor.get(p)
 		wantStatus(t, resp, http.StatusNotFound)
 	}
+}
+
+// The measure's page links the approved graduatorie of its call, with the date of approval — none while a
+// graduatoria is only run — and the link leads to the published graduatoria, whose breadcrumb leads back to the
+// measure. The measure's page stays cached: the link appears once the cached copy expires.
+func TestPublicRankingLinkedFromMeasurePage(t *testing.T) {
+	e, clk := newStaffEnv(t)
+	callID, path := e.rankingCall(t, 480_000)
+	_, protocol := testenv.InsertDecided(t, e.db, testenv.Decided{Category: "anziani", ISEE: 1_000_00, FirstName: "Maria", LastName: "Rossi"})
+	public := "/graduatorie/" + strconv.FormatInt(callID, 10) + "/anziani"
+	measure := "/misure/fna-misura-b2"
+	visitor := e.client(t)
+	noLink := func(when string) {
+		t.Helper()
+		resp, body := visitor.get(measure)
+		wantStatus(t, resp, http.StatusOK)
+		if strings.Contains(body, public) || strings.Contains(body, "Graduatoria approvata") {
+			t.Errorf("%s: the measure's page links the graduatoria", when)
+		}
+	}
+	noLink("before any run")
+
+	c := e.signIn(t, clk, e.newStaff(t, "coord.link", "coordinatore"))
+	resp, _ := c.post(path + "/ricalcola")
+	wantRedirect(t, resp, path)
+	clk.add(11 * time.Second) // past the page cache
+	noLink("run, not approved")
+
+	resp, _ = c.post(path+"/approva", "confirm", "yes")
+	wantRedirect(t, resp, path)
+	clk.add(11 * time.Second)
+	resp, body := visitor.get(measure)
+	wantStatus(t, resp, http.StatusOK)
+	wantContains(t, body, `<h2 class="h4 mt-4">Graduatorie</h2>`,
+		`<a href="`+public+`">Graduatoria approvata — Anziani non autosufficienti</a>`, "Data di approvazione: ")
+	if n := strings.Count(body, `href="/graduatorie/`); n != 1 {
+		t.Errorf("%d graduatorie linked, want the one approved", n)
+	}
+
+	resp, body = visitor.get(public)
+	wantStatus(t, resp, http.StatusOK)
+	wantContains(t, body, protocol, `<li class="breadcrumb-item"><a href="/misure/fna-misura-b2">`)
+
+	visitor.headers["Accept-Language"] = "ar"
+	resp, body = visitor.get(measure)
+	wantStatus(t, resp, http.StatusOK)
+	wantContains(t, body, `dir="rtl"`, `<a href="`+public+`">قائمة الترتيب المعتمدة — `, "تاريخ الاعتماد: ")
 }

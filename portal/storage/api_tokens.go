@@ -25,11 +25,15 @@ var APIScopes = []string{APIScopeApplicationsRead, APIScopeDocumentsRead, APISco
 // ErrAPITokenNameTaken: another token (revoked ones included) has this name.
 var ErrAPITokenNameTaken = errors.New("storage: API token name taken")
 
+// ErrUnknownSubAmbito: a token was to be limited to a sub-ambito that does not exist.
+var ErrUnknownSubAmbito = errors.New("storage: unknown sub-ambito")
+
 // APIToken is the token of one of the district's other systems. Only the SHA-256 of its secret is stored.
 type APIToken struct {
 	ID            int64      `db:"id"`
 	Name          string     `db:"name"`
 	Scopes        []string   `db:"scopes"`
+	SubAmbiti     []string   `db:"sub_ambiti"` // nil: the whole district
 	CreatedBy     int64      `db:"created_by"`
 	CreatedByName string     `db:"created_by_name"`
 	CreatedAt     time.Time  `db:"created_at"`
@@ -37,33 +41,52 @@ type APIToken struct {
 	LastUsedAt    *time.Time `db:"last_used_at"`
 }
 
-const apiTokenColumns = `t.id, t.name, t.scopes, t.created_by, coalesce(u.full_name, '') AS created_by_name, t.created_at,
-	t.revoked_at, t.last_used_at`
+// Scope is what the token sees: the whole district, or the applications of its sub-ambiti.
+func (t APIToken) Scope() Scope {
+	if t.SubAmbiti == nil {
+		return Scope{All: true}
+	}
+	return Scope{SubAmbiti: append([]string{}, t.SubAmbiti...)}
+}
+
+const apiTokenColumns = `t.id, t.name, t.scopes, t.sub_ambiti, t.created_by,
+	coalesce(u.full_name, '') AS created_by_name, t.created_at, t.revoked_at, t.last_used_at`
 
 const apiTokenFrom = ` FROM api_tokens t LEFT JOIN staff_users u ON u.id = t.created_by `
 
 // NewAPIToken is a token about to be created: its secret's SHA-256, never the secret.
 type NewAPIToken struct {
-	Name   string
-	Scopes []string
-	Hash   []byte
+	Name      string
+	Scopes    []string
+	SubAmbiti []string // none: the whole district
+	Hash      []byte
 }
 
 // CreateAPIToken records a new token, created by who (a staff account), with a line in the audit log, and returns
-// its ID. A name in use is ErrAPITokenNameTaken.
+// its ID. A name in use is ErrAPITokenNameTaken; a sub-ambito that does not exist ErrUnknownSubAmbito.
 func (db *DB) CreateAPIToken(ctx context.Context, who Actor, n NewAPIToken, now time.Time) (int64, error) {
+	var subAmbiti []string // NULL, the whole district, unless some are named
+	if len(n.SubAmbiti) > 0 {
+		subAmbiti = n.SubAmbiti
+	}
 	var id int64
 	err := pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
-		if err := tx.QueryRow(ctx, `INSERT INTO api_tokens (name, scopes, token_hash, created_by, created_at)
-			VALUES ($1, $2, $3, $4, $5) RETURNING id`, n.Name, n.Scopes, n.Hash, who.StaffID, now).Scan(&id); err != nil {
+		if err := tx.QueryRow(ctx, `INSERT INTO api_tokens (name, scopes, sub_ambiti, token_hash, created_by, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`, n.Name, n.Scopes, subAmbiti, n.Hash, who.StaffID, now).Scan(&id); err != nil {
 			return err
 		}
-		return Audit(ctx, tx, who, AuditEntry{Action: "api_token.create",
-			Detail: map[string]string{"token_id": strconv.FormatInt(id, 10), "name": n.Name, "scopes": strings.Join(n.Scopes, " ")}})
+		detail := map[string]string{"token_id": strconv.FormatInt(id, 10), "name": n.Name, "scopes": strings.Join(n.Scopes, " ")}
+		if subAmbiti != nil {
+			detail["sub_ambiti"] = strings.Join(subAmbiti, " ")
+		}
+		return Audit(ctx, tx, who, AuditEntry{Action: "api_token.create", Detail: detail})
 	})
 	var pe *pgconn.PgError
-	if errors.As(err, &pe) && pe.Code == "23505" && pe.ConstraintName == "api_tokens_name_key" {
+	switch {
+	case errors.As(err, &pe) && pe.Code == "23505" && pe.ConstraintName == "api_tokens_name_key":
 		return 0, ErrAPITokenNameTaken
+	case errors.As(err, &pe) && pe.Code == "23503" && pe.ConstraintName == "api_tokens_sub_ambiti_fkey":
+		return 0, ErrUnknownSubAmbito
 	}
 	if err != nil {
 		return 0, fmt.Errorf("storage: create API token: %w", err)

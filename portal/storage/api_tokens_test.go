@@ -104,6 +104,62 @@ func TestAPITokens(t *testing.T) {
 	}
 }
 
+// A token limited to some sub-ambiti reads back with them and scopes queries to them; one without is the whole
+// district. The database refuses an unknown sub-ambito and an empty list (which would see nothing).
+func TestAPITokenSubAmbiti(t *testing.T) {
+	db := testenv.Shared(t).DB(t)
+	ctx := context.Background()
+	var admin int64
+	if err := db.Pool.QueryRow(ctx, `SELECT min(id) FROM staff_users WHERE role = 'admin'`).Scan(&admin); err != nil {
+		t.Fatal(err)
+	}
+	who := storage.Actor{StaffID: admin}
+	now := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+	create := func(name string, subAmbiti []string) ([]byte, error) {
+		h := sha256.Sum256([]byte("csc_" + name))
+		_, err := db.CreateAPIToken(ctx, who, storage.NewAPIToken{Name: name, Scopes: []string{storage.APIScopeApplicationsRead},
+			SubAmbiti: subAmbiti, Hash: h[:]}, now)
+		return h[:], err
+	}
+	limited, err := create("Cartella Crema", []string{"crema", "pandino"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	district, err := create("Contabilità", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := db.UseAPIToken(ctx, limited, now)
+	if err != nil || !slices.Equal(tok.SubAmbiti, []string{"crema", "pandino"}) {
+		t.Fatalf("limited token: %+v %v", tok, err)
+	}
+	if sc := tok.Scope(); sc.All || !slices.Equal(sc.Arg(), []string{"crema", "pandino"}) {
+		t.Errorf("limited token's scope %+v", sc)
+	}
+	tok, err = db.UseAPIToken(ctx, district, now)
+	if err != nil || tok.SubAmbiti != nil || !tok.Scope().All || tok.Scope().Arg() != nil {
+		t.Fatalf("district token: %+v %v", tok, err)
+	}
+	var detail map[string]string
+	if err := db.Pool.QueryRow(ctx, `SELECT detail FROM audit_log WHERE action = 'api_token.create' AND detail->>'name' = 'Cartella Crema'`).Scan(&detail); err != nil ||
+		detail["sub_ambiti"] != "crema pandino" {
+		t.Errorf("audit detail %v (%v)", detail, err)
+	}
+
+	if _, err := create("Refuso", []string{"crema", "cremona"}); !errors.Is(err, storage.ErrUnknownSubAmbito) {
+		t.Errorf("unknown sub-ambito: %v", err)
+	}
+	for name, sql := range map[string]string{
+		"empty list":   `UPDATE api_tokens SET sub_ambiti = '{}' WHERE name = 'Contabilità'`,
+		"unknown code": `UPDATE api_tokens SET sub_ambiti = '{milano}' WHERE name = 'Contabilità'`,
+		"null code":    `UPDATE api_tokens SET sub_ambiti = ARRAY[NULL]::text[] WHERE name = 'Contabilità'`,
+	} {
+		if _, err := db.Pool.Exec(ctx, sql); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}
+
 // The API's list holds submitted applications only, filtered, a page at a time by ascending ID.
 func TestAPICaseSummaries(t *testing.T) {
 	db := testenv.Shared(t).DB(t)

@@ -247,6 +247,24 @@ func (db *DB) Ranking(ctx context.Context, callID int64, category string) (Ranki
 	return r, nil
 }
 
+// ApprovedRankings returns when each approved graduatoria of a call was approved, keyed by category: the ones
+// the public may read.
+func (db *DB) ApprovedRankings(ctx context.Context, callID int64) (map[string]time.Time, error) {
+	rows, _ := db.Pool.Query(ctx, `SELECT category, approved_at FROM rankings
+		WHERE call_id = $1 AND approved_at IS NOT NULL`, callID)
+	out := map[string]time.Time{}
+	var category string
+	var at time.Time
+	_, err := pgx.ForEachRow(rows, []any{&category, &at}, func() error {
+		out[category] = at
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("storage: approved graduatorie of call %d: %w", callID, err)
+	}
+	return out, nil
+}
+
 // stale reports whether a run now would change anything stored.
 func stale(entries []RankingEntry, budget int64) bool {
 	outs, err := walk(entries, budget)

@@ -266,8 +266,14 @@ func TestRankingApprovalFreezes(t *testing.T) {
 	if _, err := f.run(t, "anziani"); err != nil {
 		t.Fatal(err)
 	}
+	if published, err := f.db.ApprovedRankings(ctx, f.call); err != nil || len(published) != 0 {
+		t.Fatalf("published before approval: %v (%v)", published, err)
+	}
 	if err := f.db.ApproveRanking(ctx, f.call, "anziani", f.staff, f.at); err != nil {
 		t.Fatal(err)
+	}
+	if published, err := f.db.ApprovedRankings(ctx, f.call); err != nil || len(published) != 1 || !published["anziani"].Equal(f.at) {
+		t.Fatalf("published after approval: %v (%v)", published, err)
 	}
 	if _, err := f.run(t, "anziani"); !errors.Is(err, storage.ErrRankingApproved) {
 		t.Fatalf("run after approval: %v", err)
