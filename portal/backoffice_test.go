@@ -160,8 +160,8 @@ func TestBackOfficeTakeRequestAnswerDecide(t *testing.T) {
 			t.Errorf("no audit line for %s", action)
 		}
 	}
-	if n := e.countRows(t, `SELECT count(*) FROM notifications WHERE kind = 'case_news' AND channel = 'inbox'`); n != 3 {
-		t.Errorf("%d case_news messages, want 3 (taken, request, decision; none for the refused steps)", n)
+	if n := e.countRows(t, `SELECT count(*) FROM notifications WHERE kind = 'case_news' AND channel = 'inbox'`); n != 4 {
+		t.Errorf("%d case_news messages, want 4 (taken, request, answer, decision; none for the refused steps)", n)
 	}
 }
 

@@ -145,7 +145,11 @@ func (s *Server) submitRequestAnswer(c *fiber.Ctx) error {
 	}
 	_, err = s.DB.Move(c.UserContext(), storage.Transition{ApplicationID: a.ID, Scope: storage.Scope{All: true},
 		ApplicantID: p.ID, To: storage.StatusInReview, Event: "documents_sent",
-		Apply: storage.AnswerRequest(answer, s.now())})
+		Apply: storage.AnswerRequest(answer, s.now()),
+		// every step is told, the resident's own too: the inbox keeps the record of what was sent and when
+		Then: func(ctx context.Context, tx pgx.Tx, a storage.Case) error {
+			return s.notifyCaseNews(ctx, tx, a, "answered")
+		}})
 	var md *storage.MissingDocumentsError
 	switch {
 	case errors.As(err, &md):
@@ -210,6 +214,9 @@ func (s *Server) submitApplicationWithdraw(c *fiber.Ctx) error {
 		Apply: func(ctx context.Context, tx pgx.Tx, c *storage.Case) error {
 			_, err := tx.Exec(ctx, `UPDATE application_requests SET answered_at = now() WHERE application_id = $1 AND answered_at IS NULL`, c.ID)
 			return err
+		},
+		Then: func(ctx context.Context, tx pgx.Tx, a storage.Case) error {
+			return s.notifyCaseNews(ctx, tx, a, "withdrawn")
 		}})
 	var ite *storage.IllegalTransitionError
 	if errors.As(err, &ite) {

@@ -76,5 +76,9 @@ func (s *Server) submitStaffCaseResume(c *fiber.Ctx) error {
 			_, err := tx.Exec(ctx, `UPDATE application_requests SET answered_at = now(), answer = '' WHERE application_id = $1
 				AND answered_at IS NULL`, a.ID)
 			return err
-		}}, "staff.case.resumed")
+		},
+		Then: func(ctx context.Context, tx pgx.Tx, a storage.Case) error {
+			return s.notifyCaseNews(ctx, tx, a, "resumed")
+		}},
+		"staff.case.resumed")
 }
