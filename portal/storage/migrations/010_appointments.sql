@@ -116,6 +116,9 @@ CREATE TABLE bookings (
 );
 CREATE INDEX bookings_person ON bookings (person_id, starts_at DESC) WHERE person_id IS NOT NULL;
 CREATE INDEX bookings_slot ON bookings (office, service, starts_at);
+-- one place per person in a slot: a second tab books nothing more
+CREATE UNIQUE INDEX bookings_one_per_person_slot ON bookings (person_id, service, starts_at)
+    WHERE person_id IS NOT NULL AND status IN ('booked', 'arrived', 'no_show');
 
 CREATE FUNCTION bookings_count() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
