@@ -239,6 +239,11 @@ func (db *DB) BookingOf(ctx context.Context, id, personID int64) (Booking, error
 	return bookingBy(ctx, db.Pool, `WHERE b.id = $1 AND b.person_id = $2`, id, personID)
 }
 
+// BookingByKey returns the person's booking made with a confirm form's key, or ErrNotFound.
+func (db *DB) BookingByKey(ctx context.Context, key string, personID int64) (Booking, error) {
+	return bookingBy(ctx, db.Pool, `WHERE b.create_key = $1 AND b.person_id = $2`, key, personID)
+}
+
 // BookingsOf returns a person's bookings, the soonest first.
 func (db *DB) BookingsOf(ctx context.Context, personID int64) ([]Booking, error) {
 	rows, _ := db.Pool.Query(ctx, bookingSelect+`WHERE b.person_id = $1 ORDER BY b.starts_at, b.id`, personID)
