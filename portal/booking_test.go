@@ -147,9 +147,11 @@ func TestBookingRefusals(t *testing.T) {
 	nine := romeSlot(time.November, 24, 9, 0)
 
 	t.Run("nothing chosen", func(t *testing.T) {
-		resp, body := anna.post(segretariato, "giorno", "2026-11-24")
+		_, body := anna.get(segretariato + "?giorno=2026-11-25")
+		wantContains(t, body, `name="giorno" value="2026-11-25"`)
+		resp, body := anna.post(segretariato, "giorno", "2026-11-25")
 		wantStatus(t, resp, http.StatusUnprocessableEntity)
-		wantContains(t, body, "Scegli un orario dall", "martedì 24 novembre 2026")
+		wantContains(t, body, "Scegli un orario dall", "<h2 class=\"h4\">mercoledì 25 novembre 2026</h2>")
 	})
 	for _, c := range []struct{ name, start, want string }{
 		{"in the past", romeSlot(time.November, 23, 9, 0), "Questo orario è già passato"},
