@@ -5,6 +5,9 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
+	"time"
+
+	"github.com/comunitasocialecremasca/smartservices/i18n"
 )
 
 // The kinds of message. Each has templates in every language (i18n/locales/notifications/*.toml):
@@ -20,7 +23,14 @@ const (
 	KindCaseNews = "case_news"
 	// KindApplicationReceived confirms a submitted application with its protocol number. Data: Protocol, Link.
 	KindApplicationReceived = "application_received"
+	// KindAppointmentBooked confirms a booked appointment: when, and the link to its page; the service, the office
+	// and the reason are read after signing in. Data: When (Europe/Rome wall clock, "2006-01-02T15:04"), Link.
+	KindAppointmentBooked = "appointment_booked"
 )
+
+// WhenLayout is the layout of a When data field: a wall-clock time in Europe/Rome, rendered in the recipient's
+// language.
+const WhenLayout = "2006-01-02T15:04"
 
 // PortalName is the portal's name in messages ({{.Portal}} in every template).
 const PortalName = "CSC Smart Services"
@@ -43,6 +53,7 @@ var (
 	protocolFormat = regexp.MustCompile(`^[A-Z0-9][A-Z0-9/-]{2,39}$`)
 	// a path on the portal: links are made absolute with BASE_URL when the message is rendered
 	linkFormat = regexp.MustCompile(`^/([A-Za-z0-9._~%?=&+-][A-Za-z0-9._~/%?=&+-]{0,299})?$`)
+	whenFormat = regexp.MustCompile(`^20[0-9]{2}-[01][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]$`)
 )
 
 type kindSpec struct {
@@ -87,6 +98,14 @@ var kinds = map[string]kindSpec{
 		action:   true,
 		sweep:    true,
 	},
+	KindAppointmentBooked: {
+		fields: map[string]field{
+			"When": {format: whenFormat, required: true},
+			"Link": {format: linkFormat, def: PersonalAreaPath},
+		},
+		channels: []Channel{Email, SMS, Inbox},
+		action:   true,
+	},
 }
 
 // Kinds lists the message kinds, for tests and admin pages.
@@ -130,6 +149,11 @@ func checkData(kind string, data map[string]string) (map[string]string, error) {
 	if m, ok := out["Minutes"]; ok {
 		if _, err := strconv.Atoi(m); err != nil {
 			return nil, fmt.Errorf("kind %s: Minutes is not a number", kind)
+		}
+	}
+	if w, ok := out["When"]; ok {
+		if _, err := time.ParseInLocation(WhenLayout, w, i18n.Rome); err != nil {
+			return nil, fmt.Errorf("kind %s: When is not a date and time", kind)
 		}
 	}
 	return out, nil

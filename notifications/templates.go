@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/comunitasocialecremasca/smartservices/i18n"
 )
@@ -74,6 +75,13 @@ func (t *Templates) Render(lang, kind string, data map[string]string) (Content, 
 			return Content{}, fmt.Errorf("notifications: %s: Minutes is not a number", kind)
 		}
 		td["Minutes"] = z.N("email.minutes", n)
+	}
+	if w, ok := data["When"]; ok {
+		at, err := time.ParseInLocation(WhenLayout, w, i18n.Rome)
+		if err != nil {
+			return Content{}, fmt.Errorf("notifications: %s: When is not a date and time", kind)
+		}
+		td["When"] = z.DateTime(at)
 	}
 
 	prefix := "email." + kind + "."

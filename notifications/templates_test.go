@@ -8,15 +8,16 @@ import (
 	"strings"
 	"testing"
 	"text/template/parse"
+	"time"
 
 	"github.com/BurntSushi/toml"
 
 	"github.com/comunitasocialecremasca/smartservices/i18n"
 )
 
-// allowed is every data field an e-mail or SMS may ever show: a code, its validity, a protocol number, a link and
-// the portal's name. Anything else (a measure's name, a diagnosis, an amount) is read after signing in.
-var allowed = []string{"Portal", "Code", "Minutes", "Protocol", "Link", "Count"}
+// allowed is every data field an e-mail or SMS may ever show: a code, its validity, a protocol number, a link, an
+// appointment's date and time and the portal's name. Anything else (a measure's name, a diagnosis, an amount) is read after signing in.
+var allowed = []string{"Portal", "Code", "Minutes", "Protocol", "Link", "Count", "When"}
 
 // catalogue reads every locale file of lang, as the i18n package embeds them.
 func catalogue(t *testing.T, lang string) map[string]any {
@@ -160,6 +161,7 @@ func TestRenderEveryKindInEveryLanguage(t *testing.T) {
 		KindWelcome:             {"Link": PersonalAreaPath},
 		KindCaseNews:            {"Protocol": "CSC-2026-000123", "Link": "/area-personale/pratiche/123"},
 		KindApplicationReceived: {"Protocol": "CSC-2026-000124", "Link": "/pratiche/124"},
+		KindAppointmentBooked:   {"When": "2026-12-01T09:30", "Link": "/appuntamenti/42"},
 	}
 	if len(data) != len(kinds) {
 		t.Fatalf("test data for %d kinds, %d kinds exist", len(data), len(kinds))
@@ -183,6 +185,9 @@ func TestRenderEveryKindInEveryLanguage(t *testing.T) {
 				}
 				if name == "Minutes" {
 					want = "10"
+				}
+				if name == "When" { // in the language's own date format
+					want = b.Localizer(lang.Code).DateTime(time.Date(2026, 12, 1, 9, 30, 0, 0, i18n.Rome))
 				}
 				if !strings.Contains(c.Text, want) || !strings.Contains(c.HTML, want) {
 					t.Errorf("%s %s: %s %q missing from the e-mail", lang.Code, kind, name, want)
@@ -239,6 +244,9 @@ func TestCheckDataRefusesFreeText(t *testing.T) {
 		{KindSigninCode, map[string]string{"Code": "12345"}},
 		{KindSigninCode, map[string]string{"Code": "123456", "Minutes": "ten"}},
 		{KindWelcome, map[string]string{"Name": "Maria"}},
+		{KindAppointmentBooked, map[string]string{"When": "2026-12-01T09:30 colloquio per invalidità"}},
+		{KindAppointmentBooked, map[string]string{"When": "2026-13-45T29:30"}},
+		{KindAppointmentBooked, map[string]string{"Link": "/appuntamenti/42"}},
 		{"diagnosis", map[string]string{}},
 	}
 	for _, c := range bad {

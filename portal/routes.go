@@ -108,6 +108,18 @@ func (s *Server) routes() {
 	app.Post("/pratiche/:id<int>/documenti", upload(s.uploadDocument)...)
 	app.Post("/pratiche/:id<int>/richiesta/documenti", upload(s.uploadRequestDocument)...)
 
+	// Appointments: service → office → day and time (held while confirming) → confirm; "I miei appuntamenti".
+	app.Get(appointmentsPath, signedIn(s.showAppointmentsPage)...)
+	app.Get(appointmentsPath+"/:id<int>", signedIn(s.showAppointmentPage)...)
+	app.Get(appointmentsPath+"/:id<int>/annulla", signedIn(s.showAppointmentCancelPage)...)
+	app.Post(appointmentsPath+"/:id<int>/annulla", signedIn(s.submitAppointmentCancel)...)
+	app.Get(bookingPath, signedIn(s.showBookingServicesPage)...)
+	app.Get(bookingPath+"/:service", signedIn(s.showBookingOfficesPage)...)
+	app.Get(bookingPath+"/:service/:office", signedIn(s.showBookingSlotsPage)...)
+	app.Post(bookingPath+"/:service/:office", signedIn(s.submitSlotHold)...)
+	app.Get(bookingPath+"/:service/:office/conferma", signedIn(s.showBookingConfirmPage)...)
+	app.Post(bookingPath+"/:service/:office/conferma", signedIn(s.submitBooking)...)
+
 	// The JSON API of the district's other systems (api.go): a bearer token per system with scopes, no session, no
 	// cookie; errors as problem+json. The description is public; unknown API paths are problems too.
 	app.Get(apiPrefix+"/openapi.json", s.apiProblems, s.showOpenAPI)

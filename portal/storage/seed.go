@@ -64,6 +64,9 @@ func (db *DB) Seed(ctx context.Context, now time.Time, hash func(string) (string
 				return err
 			}
 		}
+		if err := seedAppointments(ctx, tx, now); err != nil {
+			return err
+		}
 		// Calls relative to the day of the first seed, so a fresh demo always shows one open, one upcoming, one closed.
 		year := now.Year()
 		day := time.Date(now.Year(), now.Month(), now.Day(), 9, 0, 0, 0, now.Location())

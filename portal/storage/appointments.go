@@ -1,0 +1,365 @@
+package storage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/comunitasocialecremasca/smartservices/i18n"
+	"github.com/comunitasocialecremasca/smartservices/portal/slots"
+)
+
+// Booking statuses. Booked, arrived and no-show occupy the slot's place; cancelled and moved free it.
+const (
+	BookingBooked    = "booked"
+	BookingCancelled = "cancelled"
+	BookingMoved     = "moved"
+	BookingArrived   = "arrived"
+	BookingNoShow    = "no_show"
+)
+
+// Modes of an appointment.
+var Modes = []string{"in_person", "phone", "online"}
+
+var (
+	// ErrSlotTaken: the slot's last place went to someone else (PostgreSQL refused the booking, see 010).
+	ErrSlotTaken = errors.New("storage: slot just taken")
+	// ErrBookingLimit: the person already holds as many open appointments for the service as it allows.
+	ErrBookingLimit = errors.New("storage: open bookings limit reached")
+	// ErrAlreadyBooked: the person already has a booking in this slot (from another tab).
+	ErrAlreadyBooked = errors.New("storage: already booked in this slot")
+	// ErrNotCancellable: the appointment is over, or no longer booked.
+	ErrNotCancellable = errors.New("storage: booking cannot be cancelled")
+)
+
+// Service is something residents book an appointment for.
+type Service struct {
+	Code         string   `db:"code"`
+	Msg          string   `db:"msg"` // appointments.service.<Msg>.title / .text
+	SlotMinutes  int      `db:"slot_minutes"`
+	Modes        []string `db:"modes"`
+	FromDays     int      `db:"bookable_from_days"`
+	ToDays       int      `db:"bookable_to_days"`
+	MaxOpen      int      `db:"max_open_per_person"`
+	GuestAllowed bool     `db:"guest_allowed"`
+}
+
+const serviceColumns = `s.code, s.msg, s.slot_minutes, s.modes, s.bookable_from_days, s.bookable_to_days,
+	s.max_open_per_person, s.guest_allowed`
+
+// Services returns the services some office offers, in their order.
+func (db *DB) Services(ctx context.Context) ([]Service, error) {
+	rows, _ := db.Pool.Query(ctx, `SELECT `+serviceColumns+` FROM services s
+		WHERE EXISTS (SELECT 1 FROM office_services os WHERE os.service = s.code) ORDER BY s.position, s.code`)
+	out, err := pgx.CollectRows(rows, pgx.RowToStructByName[Service])
+	if err != nil {
+		return nil, fmt.Errorf("storage: services: %w", err)
+	}
+	return out, nil
+}
+
+// ServiceByCode returns a service, or ErrNotFound.
+func (db *DB) ServiceByCode(ctx context.Context, code string) (Service, error) {
+	rows, _ := db.Pool.Query(ctx, `SELECT `+serviceColumns+` FROM services s WHERE s.code = $1`, code)
+	s, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[Service])
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Service{}, ErrNotFound
+	}
+	if err != nil {
+		return Service{}, fmt.Errorf("storage: service %s: %w", code, err)
+	}
+	return s, nil
+}
+
+// ServiceOffice is an office offering a service, with its desks for it.
+type ServiceOffice struct {
+	Office
+	ComuneCode string `db:"comune_code"`
+	Capacity   int    `db:"capacity"`
+}
+
+// ServiceOffices returns the offices offering a service, by sub-ambito and name.
+func (db *DB) ServiceOffices(ctx context.Context, service string) ([]ServiceOffice, error) {
+	rows, _ := db.Pool.Query(ctx, `
+		SELECT o.code, o.name, c.name AS comune, c.code AS comune_code, c.sub_ambito, o.address, o.phone, o.email, o.hours,
+			os.capacity
+		FROM office_services os JOIN offices o ON o.code = os.office JOIN comuni c ON c.code = o.comune
+		JOIN sub_ambiti s ON s.code = c.sub_ambito
+		WHERE os.service = $1 ORDER BY s.position, o.name`, service)
+	out, err := pgx.CollectRows(rows, pgx.RowToStructByName[ServiceOffice])
+	if err != nil {
+		return nil, fmt.Errorf("storage: offices of %s: %w", service, err)
+	}
+	return out, nil
+}
+
+// ServiceOffice returns one office offering a service, or ErrNotFound.
+func (db *DB) ServiceOffice(ctx context.Context, service, office string) (ServiceOffice, error) {
+	all, err := db.ServiceOffices(ctx, service)
+	if err != nil {
+		return ServiceOffice{}, err
+	}
+	for _, o := range all {
+		if o.Code == office {
+			return o, nil
+		}
+	}
+	return ServiceOffice{}, ErrNotFound
+}
+
+// SlotRules loads what the slots of a service at an office come from: its desks, weekly patterns and the
+// exceptions still to come at now.
+func (db *DB) SlotRules(ctx context.Context, svc Service, office ServiceOffice, now time.Time) (slots.Rules, error) {
+	r := slots.Rules{SlotMinutes: svc.SlotMinutes, Capacity: office.Capacity, FromDays: svc.FromDays, ToDays: svc.ToDays,
+		Loc: i18n.Rome}
+	day := func(t *time.Time) slots.Day {
+		if t == nil {
+			return 0
+		}
+		return slots.Date(t.Date())
+	}
+	b := &pgx.Batch{}
+	b.Queue(`SELECT weekday, (extract(epoch FROM starts) / 60)::int, (extract(epoch FROM ends) / 60)::int,
+			valid_from, valid_to, coalesce(staff_id, 0)
+		FROM availability WHERE office = $1 AND service = $2 ORDER BY id`, office.Code, svc.Code).Query(func(rows pgx.Rows) error {
+		var p slots.Pattern
+		var from, to *time.Time
+		_, err := pgx.ForEachRow(rows, []any{&p.Weekday, &p.Start, &p.End, &from, &to, &p.Staff}, func() error {
+			p.ValidFrom, p.ValidTo = day(from), day(to)
+			r.Patterns = append(r.Patterns, p)
+			return nil
+		})
+		return err
+	})
+	b.Queue(`SELECT first_day, last_day, kind = 'open', coalesce((extract(epoch FROM starts) / 60)::int, 0),
+			coalesce((extract(epoch FROM ends) / 60)::int, 0), coalesce(staff_id, 0)
+		FROM availability_exceptions
+		WHERE office = $1 AND (service IS NULL OR service = $2) AND last_day >= $3::date ORDER BY id`,
+		office.Code, svc.Code, now.In(i18n.Rome).Format(time.DateOnly)).Query(func(rows pgx.Rows) error {
+		var e slots.Exception
+		var first, last time.Time
+		_, err := pgx.ForEachRow(rows, []any{&first, &last, &e.Open, &e.Start, &e.End, &e.Staff}, func() error {
+			e.First, e.Last = day(&first), day(&last)
+			r.Exceptions = append(r.Exceptions, e)
+			return nil
+		})
+		return err
+	})
+	if err := db.Pool.SendBatch(ctx, b).Close(); err != nil {
+		return slots.Rules{}, fmt.Errorf("storage: availability of %s at %s: %w", svc.Code, office.Code, err)
+	}
+	return r, nil
+}
+
+// Taken returns the places taken per slot start (seconds since the epoch) of a service at an office in [from, to).
+func (db *DB) Taken(ctx context.Context, office, service string, from, to time.Time) (map[int64]int, error) {
+	rows, _ := db.Pool.Query(ctx, `SELECT starts_at, taken FROM slot_counters
+		WHERE office = $1 AND service = $2 AND starts_at >= $3 AND starts_at < $4 AND taken > 0`, office, service, from, to)
+	out := map[int64]int{}
+	var at time.Time
+	var n int
+	_, err := pgx.ForEachRow(rows, []any{&at, &n}, func() error {
+		out[at.Unix()] = n
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("storage: taken places: %w", err)
+	}
+	return out, nil
+}
+
+// FreeSlots returns the slots with a place left of a service at an office, from the first to the last day (within
+// the service's window, after now).
+func (db *DB) FreeSlots(ctx context.Context, svc Service, office ServiceOffice, first, last slots.Day, now time.Time) ([]slots.Slot, error) {
+	rules, err := db.SlotRules(ctx, svc, office, now)
+	if err != nil {
+		return nil, err
+	}
+	all := slots.Generate(rules, first, last, now)
+	if len(all) == 0 {
+		return nil, nil
+	}
+	taken, err := db.Taken(ctx, office.Code, svc.Code, all[0].Start, all[len(all)-1].End)
+	if err != nil {
+		return nil, err
+	}
+	return slots.Free(all, taken), nil
+}
+
+// Booking is an appointment as the resident reads it.
+type Booking struct {
+	ID            int64      `db:"id"`
+	Service       string     `db:"service"`
+	ServiceMsg    string     `db:"service_msg"`
+	Office        string     `db:"office"`
+	OfficeName    string     `db:"office_name"`
+	OfficeAddress string     `db:"office_address"`
+	OfficePhone   string     `db:"office_phone"`
+	ComuneName    string     `db:"comune_name"`
+	Mode          string     `db:"mode"`
+	StartsAt      time.Time  `db:"starts_at"`
+	EndsAt        time.Time  `db:"ends_at"`
+	PersonID      *int64     `db:"person_id"`
+	Lang          string     `db:"lang"`
+	Interpreter   bool       `db:"interpreter"`
+	Status        string     `db:"status"`
+	CreatedAt     time.Time  `db:"created_at"`
+	CancelledAt   *time.Time `db:"cancelled_at"`
+}
+
+// Upcoming reports whether the appointment is booked and still to come at now.
+func (b Booking) Upcoming(now time.Time) bool {
+	return b.Status == BookingBooked && b.StartsAt.After(now)
+}
+
+const bookingSelect = `SELECT b.id, b.service, s.msg AS service_msg, b.office, o.name AS office_name,
+	o.address AS office_address, o.phone AS office_phone, c.name AS comune_name, b.mode, b.starts_at, b.ends_at,
+	b.person_id, b.lang, b.interpreter, b.status, b.created_at, b.cancelled_at
+	FROM bookings b JOIN services s ON s.code = b.service JOIN offices o ON o.code = b.office
+	JOIN comuni c ON c.code = o.comune `
+
+func bookingBy(ctx context.Context, q querier, where string, args ...any) (Booking, error) {
+	rows, _ := q.Query(ctx, bookingSelect+where, args...)
+	b, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[Booking])
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Booking{}, ErrNotFound
+	}
+	if err != nil {
+		return Booking{}, fmt.Errorf("storage: booking: %w", err)
+	}
+	return b, nil
+}
+
+// BookingOf returns a person's own booking; anyone else's is ErrNotFound.
+func (db *DB) BookingOf(ctx context.Context, id, personID int64) (Booking, error) {
+	return bookingBy(ctx, db.Pool, `WHERE b.id = $1 AND b.person_id = $2`, id, personID)
+}
+
+// BookingByKey returns the person's booking made with a confirm form's key, or ErrNotFound.
+func (db *DB) BookingByKey(ctx context.Context, key string, personID int64) (Booking, error) {
+	return bookingBy(ctx, db.Pool, `WHERE b.create_key = $1 AND b.person_id = $2`, key, personID)
+}
+
+// BookingsOf returns a person's bookings, the soonest first.
+func (db *DB) BookingsOf(ctx context.Context, personID int64) ([]Booking, error) {
+	rows, _ := db.Pool.Query(ctx, bookingSelect+`WHERE b.person_id = $1 ORDER BY b.starts_at, b.id`, personID)
+	out, err := pgx.CollectRows(rows, pgx.RowToStructByName[Booking])
+	if err != nil {
+		return nil, fmt.Errorf("storage: bookings: %w", err)
+	}
+	return out, nil
+}
+
+// OpenBookings counts a person's appointments for a service that are booked and still to come at now.
+func (db *DB) OpenBookings(ctx context.Context, personID int64, service string, now time.Time) (int, error) {
+	var n int
+	err := db.Pool.QueryRow(ctx, `SELECT count(*) FROM bookings WHERE person_id = $1 AND service = $2
+		AND status = 'booked' AND starts_at > $3`, personID, service, now).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("storage: open bookings: %w", err)
+	}
+	return n, nil
+}
+
+// NewBooking is what a resident confirms.
+type NewBooking struct {
+	PersonID    int64
+	Service     Service
+	Office      string
+	Slot        slots.Slot // from the slot engine: its start, end and places
+	Mode        string
+	Lang        string // of the meeting
+	Interpreter bool
+	Key         string // the confirm form's random key
+	Now         time.Time
+}
+
+// Book makes a booking in one transaction: the person's open bookings for the service stay within the service's
+// limit (the person's row is locked, so two tabs cannot both take the last one), the slot's counter is created or
+// its capacity brought up to date, and the insert is refused by PostgreSQL when the slot is full (ErrSlotTaken).
+// then writes the confirmation message in the same transaction. A second call with the same Key returns the
+// booking the first one made, without calling then again.
+func (db *DB) Book(ctx context.Context, nb NewBooking, then func(tx pgx.Tx, b Booking) error) (Booking, error) {
+	var out Booking
+	err := pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT 1 FROM people WHERE id = $1 FOR UPDATE`, nb.PersonID); err != nil {
+			return err
+		}
+		b, err := bookingBy(ctx, tx, `WHERE b.create_key = $1 AND b.person_id = $2`, nb.Key, nb.PersonID)
+		if err == nil {
+			out = b
+			return nil
+		} else if !errors.Is(err, ErrNotFound) {
+			return err
+		}
+		var open int
+		if err := tx.QueryRow(ctx, `SELECT count(*) FROM bookings WHERE person_id = $1 AND service = $2
+			AND status = 'booked' AND starts_at > $3`, nb.PersonID, nb.Service.Code, nb.Now).Scan(&open); err != nil {
+			return err
+		}
+		if open >= nb.Service.MaxOpen {
+			return ErrBookingLimit
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO slot_counters (office, service, starts_at, capacity) VALUES ($1, $2, $3, $4)
+			ON CONFLICT (office, service, starts_at) DO UPDATE SET capacity = greatest(EXCLUDED.capacity, slot_counters.taken)`,
+			nb.Office, nb.Service.Code, nb.Slot.Start, nb.Slot.Capacity); err != nil {
+			return err
+		}
+		var id int64
+		if err := tx.QueryRow(ctx, `INSERT INTO bookings (service, office, mode, starts_at, ends_at, person_id, lang,
+				interpreter, create_key, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`, nb.Service.Code, nb.Office, nb.Mode,
+			nb.Slot.Start, nb.Slot.End, nb.PersonID, nb.Lang, nb.Interpreter, nb.Key, nb.Now).Scan(&id); err != nil {
+			return err
+		}
+		if out, err = bookingBy(ctx, tx, `WHERE b.id = $1`, id); err != nil {
+			return err
+		}
+		if then != nil {
+			return then(tx, out)
+		}
+		return nil
+	})
+	var pgErr *pgconn.PgError
+	switch {
+	case err == nil:
+		return out, nil
+	case errors.As(err, &pgErr) && pgErr.Code == "CS010":
+		return Booking{}, ErrSlotTaken
+	case errors.As(err, &pgErr) && pgErr.ConstraintName == "bookings_one_per_person_slot":
+		return Booking{}, ErrAlreadyBooked
+	case errors.Is(err, ErrBookingLimit):
+		return Booking{}, err
+	}
+	return Booking{}, fmt.Errorf("storage: book: %w", err)
+}
+
+// CancelBooking cancels a person's own booking that is still to come; the trigger of 010 frees its place.
+func (db *DB) CancelBooking(ctx context.Context, id, personID int64, now time.Time) (Booking, error) {
+	var out Booking
+	err := pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
+		b, err := bookingBy(ctx, tx, `WHERE b.id = $1 AND b.person_id = $2 FOR UPDATE OF b`, id, personID)
+		if err != nil {
+			return err
+		}
+		if !b.Upcoming(now) {
+			return ErrNotCancellable
+		}
+		if _, err := tx.Exec(ctx, `UPDATE bookings SET status = 'cancelled', cancelled_at = $2 WHERE id = $1`, id, now); err != nil {
+			return err
+		}
+		out, err = bookingBy(ctx, tx, `WHERE b.id = $1`, id)
+		return err
+	})
+	if err != nil {
+		if errors.Is(err, ErrNotFound) || errors.Is(err, ErrNotCancellable) {
+			return Booking{}, err
+		}
+		return Booking{}, fmt.Errorf("storage: cancel booking %d: %w", id, err)
+	}
+	return out, nil
+}
