@@ -65,6 +65,17 @@ func (s *Server) staffRoutes() {
 	app.Get("/backoffice/sedi/:code", anyRole(s.showStaffOfficeEditPage)...)
 	app.Post("/backoffice/sedi/:code", anyRole(s.submitStaffOffice)...)
 
+	// Appointments: the calendar of the offices in scope (every query carries the scope condition), blocked time,
+	// arrivals and no-shows, booking for a resident on the phone.
+	app.Get(calendarPath, anyRole(s.showStaffCalendarPage)...)
+	app.Post(calendarPath+"/blocchi", anyRole(s.submitStaffCalendarBlock)...)
+	app.Post(calendarPath+"/blocchi/:id<int>/rimuovi", anyRole(s.submitStaffCalendarUnblock)...)
+	app.Post(calendarPath+"/:id<int>/arrivato", anyRole(s.submitStaffBookingArrived)...)
+	app.Post(calendarPath+"/:id<int>/assente", anyRole(s.submitStaffBookingNoShow)...)
+	app.Get(staffBookPath, anyRole(s.showStaffBookForPage)...)
+	app.Post(staffBookPath, anyRole(s.submitStaffBookFor)...)
+	app.Post(staffBookPath+"/persona", anyRole(s.submitStaffPersonCreate)...)
+
 	// Statistics for planning: every role, each within its scope (in the queries), and their tables as CSV.
 	app.Get("/backoffice/statistiche", anyRole(s.showStaffStatsPage)...)
 	app.Get("/backoffice/statistiche.csv", anyRole(s.downloadStaffStatsCSV)...)

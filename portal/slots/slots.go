@@ -254,3 +254,16 @@ func On(all []Slot, d Day, loc *time.Location) []Slot {
 	}
 	return out
 }
+
+// Span returns every slot of the days first to last (inclusive), whatever the bookable window and the clock: what
+// the staff calendar shows, past hours included. Taken is zero.
+func Span(r Rules, first, last Day) []Slot {
+	if r.SlotMinutes <= 0 || r.Capacity <= 0 || r.Loc == nil {
+		return nil
+	}
+	var out []Slot
+	for d := first; d <= last; d++ {
+		out = append(out, r.day(d, time.Time{})...)
+	}
+	return out
+}

@@ -224,3 +224,18 @@ func TestSlotDays(t *testing.T) {
 		t.Errorf("days %v", days)
 	}
 }
+
+// The staff calendar sees a day's slots whatever the window and the clock: the past hours of today and days
+// beyond the bookable window.
+func TestSlotSpan(t *testing.T) {
+	r := mondayMornings()
+	r.FromDays, r.ToDays = 1, 1
+	monday := Date(2026, time.November, 23)
+	if got, want := starts(Span(r, monday, monday+7)), "11-23 09:00 (UTC 08:00), 11-23 10:00 (UTC 09:00), 11-30 09:00 (UTC 08:00), 11-30 10:00 (UTC 09:00)"; got != want {
+		t.Errorf("Span:\n got %s\nwant %s", got, want)
+	}
+	r.Exceptions = []Exception{{First: monday, Last: monday, Start: At(10, 0), End: At(11, 0)}}
+	if got, want := starts(Span(r, monday, monday)), "11-23 09:00 (UTC 08:00)"; got != want {
+		t.Errorf("Span with a closed hour: got %s, want %s", got, want)
+	}
+}
