@@ -14,7 +14,7 @@ run: ## set everything up (PostgreSQL, Redis, migrations, demo data) and serve h
 	$(GO) run ./cmd/portal dev
 
 test: system-deps test-deps ## install what the tests need, then run every test (race detector, real servers, Chromium)
-	AXE_CORE_JS=$(AXE_CORE_JS) $(GO) test -race -count=1 -timeout 20m ./...
+	AXE_CORE_JS=$(AXE_CORE_JS) $(GO) test -race -count=1 -timeout 40m ./...
 
 bench: system-deps ## measure the portal against bare Fiber, pgbench and redis-benchmark in one run
 	$(GO) run ./cmd/bench
