@@ -44,7 +44,8 @@ func (e *env) newCall(t *testing.T, year int, opens, closes time.Time) int64 {
 	id, err := e.db.CreateCall(context.Background(), storage.Call{Measure: "fna-b2", Year: year, OpensAt: opens, ClosesAt: closes,
 		FormVersion: "fna-b2/2026-v1", Thresholds: map[string]int64{"anziani": 25_000_00, "disabili_adulti": 25_000_00,
 			"caregiver_minori": 40_000_00, "voucher": 25_000_00},
-		Budgets: map[string]int64{"anziani": 1, "disabili_adulti": 2, "caregiver_minori": 3, "voucher": 4}})
+		Budgets:      map[string]int64{"anziani": 1, "disabili_adulti": 2, "caregiver_minori": 3, "voucher": 4},
+		DeadlineDays: 30, Amounts: storage.Amounts{"all": {Cents: 400_00, Period: "month", Months: 12}}})
 	if err != nil {
 		t.Fatal(err)
 	}
