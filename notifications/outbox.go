@@ -203,13 +203,13 @@ func (o *PGOutbox) enqueue(ctx context.Context, tx pgx.Tx, m Message) error {
 }
 
 // Cancel deletes the rows under uniqueKey not delivered yet — e-mail and SMS rows not sent, inbox rows whose time
-// has not come — and cancels their River jobs. Deleting the rows alone would do (a job whose row is gone cancels
+// has not come at now — and cancels their River jobs. Deleting the rows alone would do (a job whose row is gone cancels
 // itself), but River's table should not hold jobs that would run for nothing. A delivery already in flight when
 // this commits finishes: that is the one message the resident may still get.
-func (o *PGOutbox) Cancel(ctx context.Context, tx pgx.Tx, uniqueKey string) error {
+func (o *PGOutbox) Cancel(ctx context.Context, tx pgx.Tx, uniqueKey string, now time.Time) error {
 	rows, _ := tx.Query(ctx, `DELETE FROM notifications
-		WHERE unique_key = $1 AND (status <> 'sent' OR (channel = 'inbox' AND sent_at > now()))
-		RETURNING job_id`, uniqueKey)
+		WHERE unique_key = $1 AND (status <> 'sent' OR (channel = 'inbox' AND sent_at > $2))
+		RETURNING job_id`, uniqueKey, now)
 	jobs, err := pgx.CollectRows(rows, pgx.RowTo[*int64])
 	if err != nil {
 		return fmt.Errorf("notifications: cancel %s: %w", uniqueKey, err)

@@ -466,3 +466,8 @@ func (db *DB) MoveBooking(ctx context.Context, w BookingWhere, m Move, then func
 	}
 	return Booking{}, fmt.Errorf("storage: move booking: %w", err)
 }
+
+// BookingByID returns a booking whoever's it is: for the delivery worker, never for a page.
+func (db *DB) BookingByID(ctx context.Context, id int64) (Booking, error) {
+	return bookingBy(ctx, db.Pool, `WHERE b.id = $1`, id)
+}
