@@ -13,6 +13,15 @@ type Delivery struct {
 	To      string // e-mail address or phone number
 	Lang    string
 	Content Content
+	// Attachments go with e-mails only (an appointment's .ics); Deps.Attachments makes them when sending.
+	Attachments []Attachment
+}
+
+// Attachment is a file attached to an e-mail.
+type Attachment struct {
+	Name        string // e.g. "appuntamento.ics"
+	ContentType string // e.g. "text/calendar; charset=utf-8; method=PUBLISH"
+	Data        []byte
 }
 
 // Sender delivers through one channel: SMTP, the SMS provider, or the log when none is configured. The inbox

@@ -1,6 +1,7 @@
 package notifications
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -77,6 +78,11 @@ func (s *smtpSender) Send(ctx context.Context, d Delivery) error {
 	m.SetGenHeader("Auto-Submitted", "auto-generated") // RFC 3834: no auto-replies, please
 	m.SetBodyString(mail.TypeTextPlain, d.Content.Text)
 	m.AddAlternativeString(mail.TypeTextHTML, d.Content.HTML)
+	for _, a := range d.Attachments {
+		if err := m.AttachReader(a.Name, bytes.NewReader(a.Data), mail.WithFileContentType(mail.ContentType(a.ContentType))); err != nil {
+			return &SendError{Class: "attachment", Err: err}
+		}
+	}
 
 	c, err := mail.NewClient(s.host, s.opts...)
 	if err != nil {

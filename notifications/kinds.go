@@ -24,8 +24,13 @@ const (
 	// KindApplicationReceived confirms a submitted application with its protocol number. Data: Protocol, Link.
 	KindApplicationReceived = "application_received"
 	// KindAppointmentBooked confirms a booked appointment: when, and the link to its page; the service, the office
-	// and the reason are read after signing in. Data: When (Europe/Rome wall clock, "2006-01-02T15:04"), Link.
+	// and the reason are read after signing in. Data: When (Europe/Rome wall clock, "2006-01-02T15:04"), Link (for
+	// e-mail and SMS the signed link to move or cancel it without signing in: secret, wiped once sent), Booking
+	// (its ID: the e-mail gets the .ics through Deps.Attachments).
 	KindAppointmentBooked = "appointment_booked"
+	// KindAppointmentReminder reminds of an appointment the day before (sent at its start minus 24 hours, and
+	// withdrawn with Outbox.Cancel when the appointment is cancelled or moved). Data: as KindAppointmentBooked.
+	KindAppointmentReminder = "appointment_reminder"
 )
 
 // WhenLayout is the layout of a When data field: a wall-clock time in Europe/Rome, rendered in the recipient's
@@ -53,6 +58,7 @@ var (
 	protocolFormat = regexp.MustCompile(`^[A-Z0-9][A-Z0-9/-]{2,39}$`)
 	// a path on the portal: links are made absolute with BASE_URL when the message is rendered
 	linkFormat = regexp.MustCompile(`^/([A-Za-z0-9._~%?=&+-][A-Za-z0-9._~/%?=&+-]{0,299})?$`)
+	idFormat   = regexp.MustCompile(`^[1-9][0-9]{0,18}$`)
 	whenFormat = regexp.MustCompile(`^20[0-9]{2}-[01][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]$`)
 )
 
@@ -98,14 +104,19 @@ var kinds = map[string]kindSpec{
 		action:   true,
 		sweep:    true,
 	},
-	KindAppointmentBooked: {
-		fields: map[string]field{
-			"When": {format: whenFormat, required: true},
-			"Link": {format: linkFormat, def: PersonalAreaPath},
-		},
-		channels: []Channel{Email, SMS, Inbox},
-		action:   true,
+	KindAppointmentBooked:   appointmentKind,
+	KindAppointmentReminder: appointmentKind,
+}
+
+var appointmentKind = kindSpec{
+	fields: map[string]field{
+		"When":    {format: whenFormat, required: true},
+		"Link":    {format: linkFormat, def: PersonalAreaPath},
+		"Booking": {format: idFormat},
 	},
+	channels: []Channel{Email, SMS, Inbox},
+	action:   true,
+	secret:   []string{"Link"},
 }
 
 // Kinds lists the message kinds, for tests and admin pages.

@@ -44,6 +44,9 @@ type Message struct {
 // Outbox records messages in the caller's transaction: they are delivered if and only if it commits.
 type Outbox interface {
 	Enqueue(ctx context.Context, tx pgx.Tx, msgs ...Message) error
+	// Cancel withdraws, in the caller's transaction, the messages enqueued under uniqueKey that are not out yet
+	// (a reminder of an appointment cancelled or moved): their rows and delivery jobs go, on every channel.
+	Cancel(ctx context.Context, tx pgx.Tx, uniqueKey string, now time.Time) error
 	// Prepare checks a message of a swept kind and returns the values of its rows, for a caller that inserts them
 	// in its own statement (InsertSQL).
 	Prepare(m Message) (Prepared, error)

@@ -202,6 +202,29 @@ func (o *PGOutbox) enqueue(ctx context.Context, tx pgx.Tx, m Message) error {
 	return insertJobs(ctx, o.river, tx, ids, sendAts, o.maxAttempts)
 }
 
+// Cancel deletes the rows under uniqueKey not delivered yet — e-mail and SMS rows not sent, inbox rows whose time
+// has not come at now — and cancels their River jobs. Deleting the rows alone would do (a job whose row is gone cancels
+// itself), but River's table should not hold jobs that would run for nothing. A delivery already in flight when
+// this commits finishes: that is the one message the resident may still get.
+func (o *PGOutbox) Cancel(ctx context.Context, tx pgx.Tx, uniqueKey string, now time.Time) error {
+	rows, _ := tx.Query(ctx, `DELETE FROM notifications
+		WHERE unique_key = $1 AND (status <> 'sent' OR (channel = 'inbox' AND sent_at > $2))
+		RETURNING job_id`, uniqueKey, now)
+	jobs, err := pgx.CollectRows(rows, pgx.RowTo[*int64])
+	if err != nil {
+		return fmt.Errorf("notifications: cancel %s: %w", uniqueKey, err)
+	}
+	for _, j := range jobs {
+		if j == nil {
+			continue
+		}
+		if _, err := o.river.JobCancelTx(ctx, tx, *j); err != nil && !errors.Is(err, river.ErrNotFound) {
+			return fmt.Errorf("notifications: cancel job of %s: %w", uniqueKey, err)
+		}
+	}
+	return nil
+}
+
 // insertJobs gives notification rows their delivery jobs, in one River insert, and records each job on its row.
 // No River unique options: every row is new to this transaction or locked by it, so no other job exists for it.
 func insertJobs(ctx context.Context, client *river.Client[pgx.Tx], tx pgx.Tx, ids []int64, sendAts []*time.Time, maxAttempts int) error {

@@ -51,6 +51,10 @@ type Deps struct {
 	I18n     *i18n.Bundle
 	Log      *slog.Logger
 	Channels map[Channel]Sender // nil: NewChannels(Config, Log)
+	// Attachments, when set, makes the files an e-mail of kind in lang with data carries (an appointment's .ics, built
+	// from the booking as it is when the e-mail goes out). It lives outside this package, which reads no
+	// bookings; an error is retried like a failed send.
+	Attachments func(ctx context.Context, kind, lang string, data map[string]string) ([]Attachment, error)
 
 	// RetryDelay, when set, replaces River's back-off (attempt⁴ seconds with jitter: 1 s, 16 s, 81 s, 4 min…);
 	// tests make it short.
@@ -242,7 +246,14 @@ func (w *deliverWorker) Work(ctx context.Context, job *river.Job[deliverArgs]) e
 	if err != nil {
 		return w.fail(ctx, log, id, n.Kind, job, &SendError{Class: "render", Permanent: true, Err: err})
 	}
-	if err := sender.Send(ctx, Delivery{ID: id, Kind: n.Kind, To: n.Recipient, Lang: n.Lang, Content: content}); err != nil {
+	var files []Attachment
+	if n.Channel == Email && s.d.Attachments != nil {
+		if files, err = s.d.Attachments(ctx, n.Kind, n.Lang, n.Data); err != nil {
+			return w.fail(ctx, log, id, n.Kind, job, &SendError{Class: "attachment", Err: err})
+		}
+	}
+	if err := sender.Send(ctx, Delivery{ID: id, Kind: n.Kind, To: n.Recipient, Lang: n.Lang, Content: content,
+		Attachments: files}); err != nil {
 		return w.fail(ctx, log, id, n.Kind, job, err)
 	}
 	// The row and the job complete together: a crash in between retries the job, which finds the row sent.

@@ -19,6 +19,9 @@ import (
 // appointment's date and time and the portal's name. Anything else (a measure's name, a diagnosis, an amount) is read after signing in.
 var allowed = []string{"Portal", "Code", "Minutes", "Protocol", "Link", "Count", "When"}
 
+// references are data fields no template shows: they tell the worker what to attach (an appointment's ID).
+var references = []string{"Booking"}
+
 // catalogue reads every locale file of lang, as the i18n package embeds them.
 func catalogue(t *testing.T, lang string) map[string]any {
 	t.Helper()
@@ -139,7 +142,7 @@ func TestTemplatesUseOnlyAllowedFields(t *testing.T) {
 	}
 	for kind, spec := range kinds {
 		for f := range spec.fields {
-			if !slices.Contains(allowed, f) {
+			if !slices.Contains(allowed, f) && !slices.Contains(references, f) {
 				t.Errorf("kind %s accepts data field %s, outside the allow-list", kind, f)
 			}
 		}
@@ -161,7 +164,8 @@ func TestRenderEveryKindInEveryLanguage(t *testing.T) {
 		KindWelcome:             {"Link": PersonalAreaPath},
 		KindCaseNews:            {"Protocol": "CSC-2026-000123", "Link": "/area-personale/pratiche/123"},
 		KindApplicationReceived: {"Protocol": "CSC-2026-000124", "Link": "/pratiche/124"},
-		KindAppointmentBooked:   {"When": "2026-12-01T09:30", "Link": "/appuntamenti/42"},
+		KindAppointmentBooked:   {"When": "2026-12-01T09:30", "Link": "/appuntamenti/gestisci/abc_DEF-123", "Booking": "42"},
+		KindAppointmentReminder: {"When": "2026-12-01T09:30", "Link": "/appuntamenti/gestisci/abc_DEF-123", "Booking": "42"},
 	}
 	if len(data) != len(kinds) {
 		t.Fatalf("test data for %d kinds, %d kinds exist", len(data), len(kinds))
@@ -179,6 +183,12 @@ func TestRenderEveryKindInEveryLanguage(t *testing.T) {
 				t.Errorf("%s %s: unrendered template or ID in\n%s", lang.Code, kind, all)
 			}
 			for name, v := range d {
+				if slices.Contains(references, name) {
+					if strings.Contains(c.Text+c.SMS, v) {
+						t.Errorf("%s %s: the reference %s is shown", lang.Code, kind, name)
+					}
+					continue
+				}
 				want := v
 				if name == "Link" {
 					want = "https://servizi.example.it" + v

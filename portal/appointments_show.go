@@ -57,5 +57,5 @@ func (s *Server) renderAppointment(c *fiber.Ctx, status int, b storage.Booking, 
 	lang, _ := s.I18n.Lookup(b.Lang)
 	return s.render(c, status, "appointment", z.T("appointments.show.title", map[string]any{"Date": z.Date(b.StartsAt)}),
 		s.bookingCrumbs(c), map[string]any{"Booking": b, "Upcoming": b.Upcoming(s.now()), "Language": lang,
-			"Booked": c.Query("prenotato") == "1", "Alert": alert})
+			"Booked": c.Query("prenotato") == "1", "Moved": c.Query("spostato") == "1", "Alert": alert})
 }

@@ -97,7 +97,7 @@ func TestBookingJourney(t *testing.T) {
 
 	// the confirmation goes through the outbox, in the resident's language, with the time and the link only
 	mail := e.mailContaining(t, "anna@example.org", "24 novembre 2026, ore 09:00")
-	if !strings.Contains(mail.Text, page) || strings.Contains(mail.Text, "Segretariato") || strings.Contains(mail.Text, "interprete") {
+	if !strings.Contains(mail.Text, "/appuntamenti/gestisci/") || strings.Contains(mail.Text, "Segretariato") || strings.Contains(mail.Text, "interprete") {
 		t.Errorf("confirmation e-mail:\n%s", mail.Text)
 	}
 	if n := e.countRows(t, `SELECT count(*) FROM notifications WHERE kind = 'appointment_booked' AND channel = 'inbox'`); n != 1 {

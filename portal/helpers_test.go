@@ -105,7 +105,8 @@ func newEnvOn(t *testing.T, servers testenv.Servers, opts ...option) *env {
 	if vars[mailFlag] != "" {
 		e.mail = testenv.StartSMTPSink(t, "127.0.0.1:0", "", "")
 		svc, err := notifications.NewService(notifications.Deps{Pool: db.Pool, I18n: bundle, Log: d.Log,
-			Config: notifications.Config{BaseURL: cfg.BaseURL, SMTPURL: e.mail.URL(), SMTPFrom: cfg.Notify.SMTPFrom, MaxAttempts: 3}})
+			Config:      notifications.Config{BaseURL: cfg.BaseURL, SMTPURL: e.mail.URL(), SMTPFrom: cfg.Notify.SMTPFrom, MaxAttempts: 3},
+			Attachments: portal.AppointmentAttachments(db, bundle, cfg.BaseURL)})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -8,8 +8,6 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/jackc/pgx/v5"
 
-	"github.com/comunitasocialecremasca/smartservices/i18n"
-	"github.com/comunitasocialecremasca/smartservices/notifications"
 	"github.com/comunitasocialecremasca/smartservices/portal/storage"
 )
 
@@ -67,14 +65,10 @@ func (s *Server) submitBooking(c *fiber.Ctx) error {
 		return s.renderConfirm(c, fiber.StatusUnprocessableEntity, t, sl, until, f)
 	}
 	to, channels := recipientOf(p)
+	secret, hash := newLinkSecret()
 	b, err := s.DB.Book(ctx, storage.NewBooking{PersonID: p.ID, Service: t.Service, Office: t.Office.Code, Slot: sl,
-		Mode: typed.Mode, Lang: typed.Lang, Interpreter: typed.Interpreter == "yes", Key: key, Now: s.now()},
-		func(tx pgx.Tx, b storage.Booking) error {
-			return s.Outbox.Enqueue(ctx, tx, notifications.Message{Kind: notifications.KindAppointmentBooked, To: to,
-				Channels: channels, UniqueKey: "appointment_booked:" + strconv.FormatInt(b.ID, 10),
-				Data: map[string]string{"When": b.StartsAt.In(i18n.Rome).Format(notifications.WhenLayout),
-					"Link": appointmentPath(b.ID)}})
-		})
+		Mode: typed.Mode, Lang: typed.Lang, Interpreter: typed.Interpreter == "yes", Key: key, TokenHash: hash, Now: s.now()},
+		func(tx pgx.Tx, b storage.Booking) error { return s.notifyBooked(ctx, tx, b, to, channels, secret) })
 	switch {
 	case errors.Is(err, storage.ErrSlotTaken):
 		if err := s.release(ctx, t, start, p.ID); err != nil {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/comunitasocialecremasca/smartservices/i18n"
 	"github.com/comunitasocialecremasca/smartservices/notifications"
+	"github.com/comunitasocialecremasca/smartservices/portal"
 	"github.com/comunitasocialecremasca/smartservices/portal/config"
 	"github.com/comunitasocialecremasca/smartservices/portal/storage"
 )
@@ -40,7 +41,8 @@ func startWorker(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, lo
 	}
 	nc := notifyConfig(cfg)
 	nc.ConsoleMail = consoleMail
-	svc, err := notifications.NewService(notifications.Deps{Pool: pool, Config: nc, I18n: bundle, Log: log})
+	svc, err := notifications.NewService(notifications.Deps{Pool: pool, Config: nc, I18n: bundle, Log: log,
+		Attachments: portal.AppointmentAttachments(&storage.DB{Pool: pool}, bundle, cfg.BaseURL)})
 	if err != nil {
 		return nil, err
 	}

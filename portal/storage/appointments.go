@@ -275,6 +275,7 @@ type NewBooking struct {
 	Lang        string // of the meeting
 	Interpreter bool
 	Key         string // the confirm form's random key
+	TokenHash   []byte // SHA-256 of the secret of the link to move or cancel it without signing in
 	Now         time.Time
 }
 
@@ -311,9 +312,9 @@ func (db *DB) Book(ctx context.Context, nb NewBooking, then func(tx pgx.Tx, b Bo
 		}
 		var id int64
 		if err := tx.QueryRow(ctx, `INSERT INTO bookings (service, office, mode, starts_at, ends_at, person_id, lang,
-				interpreter, create_key, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`, nb.Service.Code, nb.Office, nb.Mode,
-			nb.Slot.Start, nb.Slot.End, nb.PersonID, nb.Lang, nb.Interpreter, nb.Key, nb.Now).Scan(&id); err != nil {
+				interpreter, create_key, created_at, reschedule_token_hash)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`, nb.Service.Code, nb.Office, nb.Mode,
+			nb.Slot.Start, nb.Slot.End, nb.PersonID, nb.Lang, nb.Interpreter, nb.Key, nb.Now, nb.TokenHash).Scan(&id); err != nil {
 			return err
 		}
 		if out, err = bookingBy(ctx, tx, `WHERE b.id = $1`, id); err != nil {
@@ -338,28 +339,135 @@ func (db *DB) Book(ctx context.Context, nb NewBooking, then func(tx pgx.Tx, b Bo
 	return Booking{}, fmt.Errorf("storage: book: %w", err)
 }
 
+// BookingByToken returns the booking whose link secret hashes to hash (SHA-256), or ErrNotFound.
+func (db *DB) BookingByToken(ctx context.Context, hash []byte) (Booking, error) {
+	return bookingBy(ctx, db.Pool, `WHERE b.reschedule_token_hash = $1`, hash)
+}
+
+// BookingWhere picks the booking an action is on: a person's own (PersonID), or the one a link's secret names
+// (TokenHash).
+type BookingWhere struct {
+	ID        int64
+	PersonID  int64
+	TokenHash []byte
+}
+
+func (w BookingWhere) sql() (string, []any) {
+	if w.TokenHash != nil {
+		return `WHERE b.reschedule_token_hash = $1 FOR UPDATE OF b`, []any{w.TokenHash}
+	}
+	return `WHERE b.id = $1 AND b.person_id = $2 FOR UPDATE OF b`, []any{w.ID, w.PersonID}
+}
+
 // CancelBooking cancels a person's own booking that is still to come; the trigger of 010 frees its place.
 func (db *DB) CancelBooking(ctx context.Context, id, personID int64, now time.Time) (Booking, error) {
+	return db.Cancel(ctx, BookingWhere{ID: id, PersonID: personID}, now, nil)
+}
+
+// Cancel cancels the booking w picks if it is still to come; the trigger of 010 frees its place. then (may be
+// nil) runs in the same transaction: it withdraws the reminder.
+func (db *DB) Cancel(ctx context.Context, w BookingWhere, now time.Time, then func(tx pgx.Tx, b Booking) error) (Booking, error) {
 	var out Booking
 	err := pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
-		b, err := bookingBy(ctx, tx, `WHERE b.id = $1 AND b.person_id = $2 FOR UPDATE OF b`, id, personID)
+		where, args := w.sql()
+		b, err := bookingBy(ctx, tx, where, args...)
 		if err != nil {
 			return err
 		}
 		if !b.Upcoming(now) {
 			return ErrNotCancellable
 		}
-		if _, err := tx.Exec(ctx, `UPDATE bookings SET status = 'cancelled', cancelled_at = $2 WHERE id = $1`, id, now); err != nil {
+		if _, err := tx.Exec(ctx, `UPDATE bookings SET status = 'cancelled', cancelled_at = $2 WHERE id = $1`, b.ID, now); err != nil {
 			return err
 		}
-		out, err = bookingBy(ctx, tx, `WHERE b.id = $1`, id)
-		return err
+		if out, err = bookingBy(ctx, tx, `WHERE b.id = $1`, b.ID); err != nil {
+			return err
+		}
+		if then != nil {
+			return then(tx, out)
+		}
+		return nil
 	})
 	if err != nil {
 		if errors.Is(err, ErrNotFound) || errors.Is(err, ErrNotCancellable) {
 			return Booking{}, err
 		}
-		return Booking{}, fmt.Errorf("storage: cancel booking %d: %w", id, err)
+		return Booking{}, fmt.Errorf("storage: cancel booking: %w", err)
 	}
 	return out, nil
+}
+
+// ErrSlotPast: the time to move to is not after now.
+var ErrSlotPast = errors.New("storage: slot in the past")
+
+// Move is a booking's new time.
+type Move struct {
+	Slot      slots.Slot // from the slot engine, of the booking's service and office
+	TokenHash []byte     // the new booking's link secret (the old link then shows the booking moved)
+	Now       time.Time
+}
+
+// MoveBooking moves the booking w picks to another time of its service and office, atomically: in one
+// transaction a new booking takes a place in the new slot (the trigger of 010 refuses it when the slot is full:
+// ErrSlotTaken, and the old booking stays as it was) and only then is the old one marked moved, which frees its
+// place. A booking never changes slot in place (010 forbids it). A booking that is not upcoming cannot be moved
+// (ErrNotCancellable), nor moved to a time not after now (ErrSlotPast). then (may be nil) runs in the same
+// transaction with the old booking and the new one: it withdraws the old reminder and schedules the new.
+func (db *DB) MoveBooking(ctx context.Context, w BookingWhere, m Move, then func(tx pgx.Tx, old, moved Booking) error) (Booking, error) {
+	var out Booking
+	err := pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
+		where, args := w.sql()
+		old, err := bookingBy(ctx, tx, where, args...)
+		if err != nil {
+			return err
+		}
+		if !old.Upcoming(m.Now) {
+			return ErrNotCancellable
+		}
+		if !m.Slot.Start.After(m.Now) {
+			return ErrSlotPast
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO slot_counters (office, service, starts_at, capacity) VALUES ($1, $2, $3, $4)
+			ON CONFLICT (office, service, starts_at) DO UPDATE SET capacity = greatest(EXCLUDED.capacity, slot_counters.taken)`,
+			old.Office, old.Service, m.Slot.Start, m.Slot.Capacity); err != nil {
+			return err
+		}
+		var id int64
+		if err := tx.QueryRow(ctx, `INSERT INTO bookings (service, office, mode, starts_at, ends_at, person_id, guest_email,
+				guest_verified_at, lang, interpreter, created_at, reschedule_token_hash)
+			SELECT service, office, mode, $2, $3, person_id, guest_email, guest_verified_at, lang, interpreter, $4, $5
+			FROM bookings WHERE id = $1 RETURNING id`, old.ID, m.Slot.Start, m.Slot.End, m.Now, m.TokenHash).Scan(&id); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE bookings SET status = 'moved' WHERE id = $1`, old.ID); err != nil {
+			return err
+		}
+		if old, err = bookingBy(ctx, tx, `WHERE b.id = $1`, old.ID); err != nil {
+			return err
+		}
+		if out, err = bookingBy(ctx, tx, `WHERE b.id = $1`, id); err != nil {
+			return err
+		}
+		if then != nil {
+			return then(tx, old, out)
+		}
+		return nil
+	})
+	var pgErr *pgconn.PgError
+	switch {
+	case err == nil:
+		return out, nil
+	case errors.As(err, &pgErr) && pgErr.Code == "CS010":
+		return Booking{}, ErrSlotTaken
+	case errors.As(err, &pgErr) && pgErr.ConstraintName == "bookings_one_per_person_slot":
+		return Booking{}, ErrAlreadyBooked
+	case errors.Is(err, ErrNotFound), errors.Is(err, ErrNotCancellable), errors.Is(err, ErrSlotPast):
+		return Booking{}, err
+	}
+	return Booking{}, fmt.Errorf("storage: move booking: %w", err)
+}
+
+// BookingByID returns a booking whoever's it is: for the delivery worker, never for a page.
+func (db *DB) BookingByID(ctx context.Context, id int64) (Booking, error) {
+	return bookingBy(ctx, db.Pool, `WHERE b.id = $1`, id)
 }

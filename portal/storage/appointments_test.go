@@ -2,6 +2,7 @@ package storage_test
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"sync"
@@ -289,5 +290,88 @@ func TestBookingConstraints(t *testing.T) {
 	}
 	if err := insert(people[2]); err != nil {
 		t.Errorf("the place of a deleted account stays taken: %v", err)
+	}
+}
+
+func hashOf(s string) []byte { h := sha256.Sum256([]byte(s)); return h[:] }
+
+// Moving is atomic: into a full slot it fails and the booking stays where it was; into the past it is refused;
+// otherwise the new slot's place is taken and the old one freed in one transaction, the old booking marked moved
+// and found by its old link's secret; the moved booking cannot be moved again; cancelling by the link's secret.
+func TestBookingMoveAndCancelByToken(t *testing.T) {
+	db := testenv.Shared(t).DB(t)
+	ctx := t.Context()
+	svc, office := crema(t, db)
+	free, err := db.FreeSlots(ctx, svc, office, 0, 1<<30, bookingNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := newPeople(t, db, 3)
+	nb := bookingFor(p[0], svc, office, free[0], key(1))
+	nb.TokenHash = hashOf("first")
+	mine, err := db.Book(ctx, nb, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, other := range p[1:] { // free[1] is full: two desks, two residents
+		if _, err := db.Book(ctx, bookingFor(other, svc, office, free[1], key(10+i)), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	taken := func(sl slots.Slot) int {
+		var n int
+		if err := db.Pool.QueryRow(ctx, `SELECT coalesce((SELECT taken FROM slot_counters WHERE office = $1 AND service = $2
+			AND starts_at = $3), 0)`, office.Code, svc.Code, sl.Start).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	byLink := storage.BookingWhere{TokenHash: hashOf("first")}
+	called := false
+	then := func(pgx.Tx, storage.Booking, storage.Booking) error { called = true; return nil }
+	full := free[1]
+	full.Taken = 0 // what a stale page believed
+	if _, err := db.MoveBooking(ctx, byLink, storage.Move{Slot: full, TokenHash: hashOf("second"), Now: bookingNow}, then); !errors.Is(err, storage.ErrSlotTaken) {
+		t.Fatalf("move into a full slot: %v", err)
+	}
+	if b, err := db.BookingByToken(ctx, hashOf("first")); err != nil || b.Status != storage.BookingBooked || !b.StartsAt.Equal(free[0].Start) {
+		t.Fatalf("after a refused move: %+v, %v", b, err)
+	}
+	if taken(free[0]) != 1 || taken(free[1]) != 2 || called {
+		t.Fatalf("counters %d and %d after a refused move (then called: %v)", taken(free[0]), taken(free[1]), called)
+	}
+	past := slots.Slot{Start: bookingNow.Add(-time.Hour), End: bookingNow.Add(-30 * time.Minute), Capacity: 2}
+	if _, err := db.MoveBooking(ctx, byLink, storage.Move{Slot: past, TokenHash: hashOf("second"), Now: bookingNow}, then); !errors.Is(err, storage.ErrSlotPast) {
+		t.Fatalf("move into the past: %v", err)
+	}
+	if _, err := db.MoveBooking(ctx, storage.BookingWhere{TokenHash: hashOf("forged")}, storage.Move{Slot: free[2], Now: bookingNow}, then); !errors.Is(err, storage.ErrNotFound) {
+		t.Fatalf("move by an unknown secret: %v", err)
+	}
+	moved, err := db.MoveBooking(ctx, byLink, storage.Move{Slot: free[2], TokenHash: hashOf("second"), Now: bookingNow}, then)
+	if err != nil || !called {
+		t.Fatal(err)
+	}
+	if !moved.StartsAt.Equal(free[2].Start) || moved.Status != storage.BookingBooked || moved.ID == mine.ID || *moved.PersonID != p[0] {
+		t.Fatalf("moved booking %+v", moved)
+	}
+	if taken(free[0]) != 0 || taken(free[2]) != 1 {
+		t.Fatalf("counters %d and %d after the move", taken(free[0]), taken(free[2]))
+	}
+	if old, err := db.BookingByToken(ctx, hashOf("first")); err != nil || old.Status != storage.BookingMoved {
+		t.Fatalf("old booking %+v, %v", old, err)
+	}
+	if _, err := db.MoveBooking(ctx, byLink, storage.Move{Slot: free[3], TokenHash: hashOf("third"), Now: bookingNow}, nil); !errors.Is(err, storage.ErrNotCancellable) {
+		t.Fatalf("moving a moved booking: %v", err)
+	}
+	// the person's own, signed in: the limit of open bookings is not hit by moving
+	if n, _ := db.OpenBookings(ctx, p[0], svc.Code, bookingNow); n != 1 {
+		t.Fatalf("%d open bookings after moving", n)
+	}
+	c, err := db.Cancel(ctx, storage.BookingWhere{TokenHash: hashOf("second")}, bookingNow, nil)
+	if err != nil || c.Status != storage.BookingCancelled || taken(free[2]) != 0 {
+		t.Fatalf("cancel by link: %+v, %v", c, err)
+	}
+	if _, err := db.Cancel(ctx, storage.BookingWhere{TokenHash: hashOf("second")}, bookingNow, nil); !errors.Is(err, storage.ErrNotCancellable) {
+		t.Fatalf("cancelling twice: %v", err)
 	}
 }
