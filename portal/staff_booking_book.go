@@ -13,7 +13,6 @@ import (
 
 	"github.com/comunitasocialecremasca/smartservices/forms"
 	"github.com/comunitasocialecremasca/smartservices/i18n"
-	"github.com/comunitasocialecremasca/smartservices/notifications"
 	"github.com/comunitasocialecremasca/smartservices/portal/slots"
 	"github.com/comunitasocialecremasca/smartservices/portal/storage"
 	"github.com/comunitasocialecremasca/smartservices/portal/views"
@@ -273,15 +272,14 @@ func (s *Server) submitStaffBookFor(c *fiber.Ctx) error {
 		return s.renderBookFor(c, fiber.StatusUnprocessableEntity, office, cf, f, newForm())
 	}
 	to, channels := recipientOf(p)
+	secret, hash := newLinkSecret()
 	b, err := s.DB.Book(ctx, storage.NewBooking{PersonID: p.ID, Service: svc.Service, Office: o.Code, Slot: sl,
 		Mode: f.Values["modalita"], Lang: f.Values["lingua"], Interpreter: f.Values["interprete"] == "yes",
-		Key: f.Values["key"], Now: s.now()},
+		Key: f.Values["key"], TokenHash: hash, Now: s.now()},
 		func(tx pgx.Tx, b storage.Booking) error {
-			// the confirmation the resident gets when booking themselves (submitBooking)
-			if err := s.Outbox.Enqueue(ctx, tx, notifications.Message{Kind: notifications.KindAppointmentBooked, To: to,
-				Channels: channels, UniqueKey: "appointment_booked:" + strconv.FormatInt(b.ID, 10),
-				Data: map[string]string{"When": b.StartsAt.In(i18n.Rome).Format(notifications.WhenLayout),
-					"Link": appointmentPath(b.ID)}}); err != nil {
+			// the messages the resident gets when booking themselves: the confirmation with the link to move or
+			// cancel, and the reminder the day before
+			if err := s.notifyBooked(ctx, tx, b, to, channels, secret); err != nil {
 				return err
 			}
 			return storage.Audit(ctx, tx, staffActor(c), storage.AuditEntry{Action: "booking.create", Detail: map[string]string{
