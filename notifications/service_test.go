@@ -177,7 +177,7 @@ func TestOutboxFollowsTheTransaction(t *testing.T) {
 	if n := h.count("SELECT count(*) FROM notifications"); n != 0 {
 		t.Fatalf("%d rows after rollback", n)
 	}
-	if n := h.count("SELECT count(*) FROM river_job"); n != 0 {
+	if n := h.count("SELECT count(*) FROM river_job WHERE kind = 'notification_deliver'"); n != 0 {
 		t.Fatalf("%d jobs after rollback", n)
 	}
 	start := time.Now()
@@ -253,7 +253,7 @@ func TestUniqueKeySendsOnce(t *testing.T) {
 	if n := h.count("SELECT count(*) FROM notifications WHERE channel = 'inbox'"); n != 1 {
 		t.Errorf("%d inbox rows", n)
 	}
-	if n := h.count("SELECT count(*) FROM river_job"); n != 1 {
+	if n := h.count("SELECT count(*) FROM river_job WHERE kind = 'notification_deliver'"); n != 1 {
 		t.Errorf("%d jobs", n)
 	}
 	msgs := smtp.Messages()
@@ -306,7 +306,7 @@ func TestSMTPDownThenBack(t *testing.T) {
 	}
 	// River holds no personal data: the job carries the row's ID, its errors the class only.
 	var args, errs string
-	if err := h.db.Pool.QueryRow(context.Background(), "SELECT args::text, coalesce(errors::text, '') FROM river_job").Scan(&args, &errs); err != nil {
+	if err := h.db.Pool.QueryRow(context.Background(), "SELECT args::text, coalesce(errors::text, '') FROM river_job WHERE kind = 'notification_deliver'").Scan(&args, &errs); err != nil {
 		t.Fatal(err)
 	}
 	if strings.Contains(args+errs, "maria") || strings.Contains(args+errs, "424242") || strings.Contains(errs, "127.0.0.1") {
@@ -423,7 +423,7 @@ func TestScheduledSend(t *testing.T) {
 		t.Fatalf("scheduled: %+v", rows)
 	}
 	var scheduledAt time.Time
-	if err := h.db.Pool.QueryRow(context.Background(), "SELECT scheduled_at FROM river_job").Scan(&scheduledAt); err != nil {
+	if err := h.db.Pool.QueryRow(context.Background(), "SELECT scheduled_at FROM river_job WHERE kind = 'notification_deliver'").Scan(&scheduledAt); err != nil {
 		t.Fatal(err)
 	}
 	if !scheduledAt.Equal(at) {
@@ -479,7 +479,7 @@ func TestInbox(t *testing.T) {
 	if err != nil || c.Subject != "Новини щодо справи CSC-2026-000042" || !strings.Contains(c.Inbox, "CSC-2026-000042") {
 		t.Errorf("inbox rendering: %q %q %v", c.Subject, c.Inbox, err)
 	}
-	if n := h.count("SELECT count(*) FROM river_job"); n != 0 {
+	if n := h.count("SELECT count(*) FROM river_job WHERE kind = 'notification_deliver'"); n != 0 {
 		t.Errorf("inbox messages need no job, %d made", n)
 	}
 }
