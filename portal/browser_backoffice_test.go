@@ -57,26 +57,10 @@ func TestBrowserBackOfficeLoop(t *testing.T) {
 			base := e.listen(t)
 			browser := chromium.Browser(t)
 			staff := browser.NewPage(t, browsertest.WithLanguage(lang.code))
-			check := func(p *browsertest.Page, want, status int) {
-				t.Helper()
-				if status != want {
-					t.Fatalf("%s: status %d, want %d: %s", p.Location(t), status, want, p.Text(t, "main"))
-				}
-				if got := p.Attr(t, "html", "dir"); got != lang.dir {
-					t.Errorf("%s: dir=%q", p.Location(t), got)
-				}
-				p.CheckAxe(t)
-				p.AssertNoConsoleErrors(t)
-			}
+			check := func(p *browsertest.Page, want, status int) { t.Helper(); checkPage(t, p, lang.dir, want, status) }
 
 			// the operatore signs in (password, then the authenticator app) and opens the queue from the menu
-			staff.Navigate(t, base+"/backoffice/accesso")
-			staff.SetValue(t, "#username", acct.username)
-			staff.SetValue(t, "#password", acct.password)
-			check(staff, http.StatusOK, staff.Submit(t, `main form[action="/backoffice/accesso"]`))
-			secret := strings.ReplaceAll(staff.Text(t, "#totp-secret"), " ", "")
-			staff.SetValue(t, "#code", totpAt(t, secret, clk.now()))
-			check(staff, http.StatusOK, staff.Submit(t, "#code"))
+			staffSignInPage(t, staff, base, clk, acct, func(want, status int) { t.Helper(); check(staff, want, status) })
 			check(staff, http.StatusOK, staff.ClickAndWait(t, `nav.site-nav a[href="/backoffice/pratiche"]`))
 			if !strings.Contains(staff.Text(t, "main"), protocol) {
 				t.Fatalf("the queue does not list %s", protocol)

@@ -17,17 +17,7 @@ func TestBrowserBookingJourney(t *testing.T) {
 			e, _ := newStaffEnv(t, withMail())
 			base := e.listen(t)
 			page := chromium.Browser(t).NewPage(t, browsertest.WithLanguage(lang.code))
-			check := func(want, status int) {
-				t.Helper()
-				if status != want {
-					t.Fatalf("%s: status %d, want %d: %s", page.Location(t), status, want, page.Text(t, "main"))
-				}
-				if got := page.Attr(t, "html", "dir"); got != lang.dir {
-					t.Errorf("%s: dir=%q", page.Location(t), got)
-				}
-				page.CheckAxe(t)
-				page.AssertNoConsoleErrors(t)
-			}
+			check := func(want, status int) { t.Helper(); checkPage(t, page, lang.dir, want, status) }
 			email := "prenota-" + lang.code + "@example.org"
 
 			// from the service page to sign-in, and back to the first step

@@ -24,17 +24,7 @@ func TestBrowserBookingReschedule(t *testing.T) {
 
 			base := e.listen(t)
 			page := chromium.Browser(t).NewPage(t, browsertest.WithLanguage(lang.code))
-			check := func(want, status int) {
-				t.Helper()
-				if status != want {
-					t.Fatalf("%s: status %d, want %d: %s", page.Location(t), status, want, page.Text(t, "main"))
-				}
-				if got := page.Attr(t, "html", "dir"); got != lang.dir {
-					t.Errorf("%s: dir=%q", page.Location(t), got)
-				}
-				page.CheckAxe(t)
-				page.AssertNoConsoleErrors(t)
-			}
+			check := func(want, status int) { t.Helper(); checkPage(t, page, lang.dir, want, status) }
 			check(http.StatusOK, page.Navigate(t, base+link))
 			check(http.StatusOK, page.ClickAndWait(t, `main a[href="`+link+`/sposta"]`))
 			to := romeSlot(time.November, 24, 10, 0)

@@ -20,30 +20,10 @@ func TestBrowserStaffCalendar(t *testing.T) {
 			acct := e.newStaff(t, "op.agenda", "operatore", "crema")
 			base := e.listen(t)
 			browser := chromium.Browser(t)
-			check := func(p *browsertest.Page, want, status int) {
-				t.Helper()
-				if status != want {
-					t.Fatalf("%s: status %d, want %d: %s", p.Location(t), status, want, p.Text(t, "main"))
-				}
-				if got := p.Attr(t, "html", "dir"); got != lang.dir {
-					t.Errorf("%s: dir=%q", p.Location(t), got)
-				}
-				p.CheckAxe(t)
-				p.AssertNoConsoleErrors(t)
-			}
+			check := func(p *browsertest.Page, want, status int) { t.Helper(); checkPage(t, p, lang.dir, want, status) }
 			signIn := func() *browsertest.Page {
 				page := browser.NewPage(t, browsertest.WithLanguage(lang.code))
-				page.Navigate(t, base+"/backoffice/accesso")
-				page.SetValue(t, "#username", acct.username)
-				page.SetValue(t, "#password", acct.password)
-				check(page, http.StatusOK, page.Submit(t, `main form[action="/backoffice/accesso"]`))
-				if page.Exists(t, "#totp-secret") {
-					acct.secret = strings.ReplaceAll(page.Text(t, "#totp-secret"), " ", "")
-				} else {
-					clk.add(30 * time.Second)
-				}
-				page.SetValue(t, "#code", totpAt(t, acct.secret, clk.now()))
-				check(page, http.StatusOK, page.Submit(t, "#code"))
+				staffSignInPage(t, page, base, clk, acct, func(want, status int) { t.Helper(); check(page, want, status) })
 				return page
 			}
 			page := signIn()

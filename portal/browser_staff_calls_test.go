@@ -24,17 +24,7 @@ func TestBrowserStaffCalls(t *testing.T) {
 			edit := "/backoffice/avvisi/" + strconv.FormatInt(id, 10)
 			base := e.listen(t)
 			page := chromium.Browser(t).NewPage(t, browsertest.WithLanguage(lang.code))
-			check := func(want int, status int) {
-				t.Helper()
-				if status != want {
-					t.Fatalf("%s: status %d, want %d", page.Location(t), status, want)
-				}
-				if got := page.Attr(t, "html", "dir"); got != lang.dir {
-					t.Errorf("%s: dir=%q", page.Location(t), got)
-				}
-				page.CheckAxe(t)
-				page.AssertNoConsoleErrors(t)
-			}
+			check := func(want, status int) { t.Helper(); checkPage(t, page, lang.dir, want, status) }
 			shot := func(name string) {
 				if dir := os.Getenv("SCREENSHOT_DIR"); dir != "" {
 					page.Screenshot(t, filepath.Join(dir, "staff-calls-"+name+"-"+lang.code+".png"))
@@ -42,13 +32,7 @@ func TestBrowserStaffCalls(t *testing.T) {
 			}
 
 			// Sign in: password, then the authenticator app, enrolled with the secret shown on the page.
-			page.Navigate(t, base+"/backoffice/accesso")
-			page.SetValue(t, "#username", a.username)
-			page.SetValue(t, "#password", a.password)
-			check(http.StatusOK, page.Submit(t, `main form[action="/backoffice/accesso"]`))
-			secret := strings.ReplaceAll(page.Text(t, "#totp-secret"), " ", "")
-			page.SetValue(t, "#code", totpAt(t, secret, clk.now()))
-			check(http.StatusOK, page.Submit(t, "#code"))
+			staffSignInPage(t, page, base, clk, a, check)
 
 			// The list, reached from the menu.
 			check(http.StatusOK, page.ClickAndWait(t, `nav.site-nav a[href="/backoffice/avvisi"]`))

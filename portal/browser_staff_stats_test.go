@@ -27,30 +27,14 @@ func TestBrowserStats(t *testing.T) {
 			base := e.listen(t)
 			page := chromium.Browser(t).NewPage(t, browsertest.WithLanguage(lang.code),
 				browsertest.WithViewport(browsertest.PhoneWidth, browsertest.PhoneHeight, true))
-			check := func(want int, status int) {
-				t.Helper()
-				if status != want {
-					t.Fatalf("%s: status %d, want %d", page.Location(t), status, want)
-				}
-				if got := page.Attr(t, "html", "dir"); got != lang.dir {
-					t.Errorf("%s: dir=%q", page.Location(t), got)
-				}
-				page.CheckAxe(t)
-				page.AssertNoConsoleErrors(t)
-			}
+			check := func(want, status int) { t.Helper(); checkPage(t, page, lang.dir, want, status) }
 			shot := func(name string) {
 				if dir := os.Getenv("SCREENSHOT_DIR"); dir != "" {
 					page.Screenshot(t, filepath.Join(dir, "staff-stats-"+name+"-"+lang.code+".png"))
 				}
 			}
 
-			page.Navigate(t, base+"/backoffice/accesso")
-			page.SetValue(t, "#username", a.username)
-			page.SetValue(t, "#password", a.password)
-			check(http.StatusOK, page.Submit(t, `main form[action="/backoffice/accesso"]`))
-			secret := strings.ReplaceAll(page.Text(t, "#totp-secret"), " ", "")
-			page.SetValue(t, "#code", totpAt(t, secret, clk.now()))
-			check(http.StatusOK, page.Submit(t, "#code"))
+			staffSignInPage(t, page, base, clk, a, check)
 
 			check(http.StatusOK, page.ClickAndWait(t, `nav.site-nav a[href="/backoffice/statistiche"]`))
 			shot("2026")

@@ -23,17 +23,7 @@ func TestBrowserStaffJourney(t *testing.T) {
 			a := e.newStaff(t, "admin.browser", "admin")
 			base := e.listen(t)
 			page := chromium.Browser(t).NewPage(t, browsertest.WithLanguage(lang.code))
-			check := func(want int, status int) {
-				t.Helper()
-				if status != want {
-					t.Fatalf("%s: status %d, want %d", page.Location(t), status, want)
-				}
-				if got := page.Attr(t, "html", "dir"); got != lang.dir {
-					t.Errorf("%s: dir=%q", page.Location(t), got)
-				}
-				page.CheckAxe(t)
-				page.AssertNoConsoleErrors(t)
-			}
+			check := func(want, status int) { t.Helper(); checkPage(t, page, lang.dir, want, status) }
 			shot := func(name string) {
 				if dir := os.Getenv("SCREENSHOT_DIR"); dir != "" {
 					page.Screenshot(t, filepath.Join(dir, "staff-"+name+"-"+lang.code+".png"))
