@@ -201,16 +201,7 @@ func (s *Server) deleteDocument(c *fiber.Ctx) error {
 	if err != nil {
 		return redirectIfSubmitted(c, err)
 	}
-	id, err := fileParam(c)
-	if err != nil {
-		return err
-	}
-	key, err := s.DB.DeleteAttachment(c.UserContext(), p.ID, a.ID, id)
-	if err != nil {
-		return err
-	}
-	s.forgetFile(c, key)
-	return c.Redirect(applicationPath(a.ID)+"/documenti", fiber.StatusSeeOther)
+	return s.removeFile(c, p.ID, a.ID, applicationPath(a.ID)+"/documenti")
 }
 
 // downloadDocument sends a file to someone who may see the application, as an attachment that browsers never
@@ -229,6 +220,21 @@ func (s *Server) downloadDocument(c *fiber.Ctx) error {
 		return err
 	}
 	return s.sendDocument(c, att)
+}
+
+// removeFile deletes the :file of the application that its applicant may still remove (storage.DeleteAttachment
+// says which), then its bytes, and goes back to the page the file was on.
+func (s *Server) removeFile(c *fiber.Ctx, applicantID, applicationID int64, back string) error {
+	id, err := fileParam(c)
+	if err != nil {
+		return err
+	}
+	key, err := s.DB.DeleteAttachment(c.UserContext(), applicantID, applicationID, id)
+	if err != nil {
+		return err
+	}
+	s.forgetFile(c, key)
+	return c.Redirect(back, fiber.StatusSeeOther)
 }
 
 // fileParam is the :file parameter, an attachment's ID.

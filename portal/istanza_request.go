@@ -120,16 +120,7 @@ func (s *Server) deleteRequestDocument(c *fiber.Ctx) error {
 	if err != nil {
 		return redirectIfSubmitted(c, err)
 	}
-	id, err := fileParam(c)
-	if err != nil {
-		return err
-	}
-	key, err := s.DB.DeleteAttachment(c.UserContext(), p.ID, a.ID, id)
-	if err != nil {
-		return err
-	}
-	s.forgetFile(c, key)
-	return c.Redirect(requestPath(a.ID), fiber.StatusSeeOther)
+	return s.removeFile(c, p.ID, a.ID, requestPath(a.ID))
 }
 
 // submitRequestAnswer sends the reply: every requested document must have a file; a request for information

@@ -17,13 +17,8 @@ type staffCallRow struct {
 	State   string // upcoming, open, closed
 }
 
-// showStaffCallsPage lists every call, newest year first and in the portal's order of measures within a year,
-// with links to create the next one of each measure (admins and coordinatori).
-func (s *Server) showStaffCallsPage(c *fiber.Ctx) error {
-	calls, err := s.DB.Calls(c.UserContext())
-	if err != nil {
-		return err
-	}
+// sortCalls orders calls newest year first and, within a year, in the portal's order of measures.
+func sortCalls(calls []storage.Call) {
 	order := func(code string) int {
 		return slices.IndexFunc(forms.Measures, func(m forms.Measure) bool { return m.Code == code })
 	}
@@ -33,6 +28,16 @@ func (s *Server) showStaffCallsPage(c *fiber.Ctx) error {
 		}
 		return order(a.Measure) - order(b.Measure)
 	})
+}
+
+// showStaffCallsPage lists every call, newest year first and in the portal's order of measures within a year,
+// with links to create the next one of each measure (admins and coordinatori).
+func (s *Server) showStaffCallsPage(c *fiber.Ctx) error {
+	calls, err := s.DB.Calls(c.UserContext())
+	if err != nil {
+		return err
+	}
+	sortCalls(calls)
 	rows := make([]staffCallRow, 0, len(calls))
 	for _, call := range calls {
 		m, ok := forms.MeasureByCode(call.Measure)

@@ -68,15 +68,7 @@ func (s *Server) showStaffRankingsPage(c *fiber.Ctx) error {
 		return err
 	}
 	z := s.localizer(c)
-	order := func(code string) int {
-		return slices.IndexFunc(forms.Measures, func(m forms.Measure) bool { return m.Code == code })
-	}
-	slices.SortStableFunc(calls, func(a, b storage.Call) int {
-		if a.Year != b.Year {
-			return b.Year - a.Year
-		}
-		return order(a.Measure) - order(b.Measure)
-	})
+	sortCalls(calls)
 	list := make([]staffRankingCall, 0, len(calls))
 	for _, call := range calls {
 		m, ok := forms.MeasureByCode(call.Measure)

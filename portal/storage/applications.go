@@ -225,7 +225,8 @@ type Received struct {
 // Already set and changes nothing, so a double click, a retried request or a second tab yield one application.
 // MissingDocs lists required types with no file (ErrMissingDocuments).
 //
-// msg, when given, is the confirmation (of a swept kind, with a placeholder Protocol): the usual submission is then
+// msg, when given, is the confirmation (of a swept kind; its Protocol is set by the statement, which merges the
+// number it assigns into the message's data): the usual submission is then
 // one statement — one round trip, one commit — that checks, numbers, receives, adds the event and writes the
 // message with its number, and does nothing when any check fails; only then does the transaction below run, to
 // say why (or to find the application already submitted), with then writing the messages.
