@@ -86,8 +86,7 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	pgTPS, err := pgbench(ctx, pg)
-	if err != nil {
+	if err := pgbenchInit(ctx, pg); err != nil {
 		return err
 	}
 
@@ -126,15 +125,41 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	sub, err := benchSubmissions(ctx, base, db.Pool)
+	// pgbench runs right before the submissions (once their residents and drafts are ready) and again right after,
+	// on the database they just grew: the machine's load drifts, and the submissions are compared with the mean of
+	// the two measures that bracket them.
+	pgDir := filepath.Join(dir, "pg")
+	var pgBefore pgbenchResult
+	var pgCPU0, selfCPU0 float64
+	sub, err := benchSubmissions(ctx, base, db.Pool, func() (err error) {
+		if pgBefore, err = pgbench(ctx, pg, pgDir); err != nil {
+			return err
+		}
+		selfCPU0 = selfCPU()
+		pgCPU0, err = postgresCPU(pgDir)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("submissions: %w", err)
 	}
+	pgCPU1, err := postgresCPU(pgDir)
+	if err != nil {
+		return err
+	}
+	subPgMs := (pgCPU1 - pgCPU0) * 1000 / float64(max(sub.ok, 1))
+	subSelfMs := (selfCPU() - selfCPU0) * 1000 / float64(max(sub.ok, 1))
+	pgAfter, err := pgbench(ctx, pg, pgDir)
+	if err != nil {
+		return err
+	}
+	pgTPS := (pgBefore.tps + pgAfter.tps) / 2
+	pgMs := (pgBefore.cpuMs + pgAfter.cpuMs) / 2
 
 	ratio := home.rps / bareRes.rps
 	fmt.Printf("\n%-48s %10.0f req/s   p99 %6.2f ms\n", "baseline: bare Fiber handler", bareRes.rps, bareRes.p99ms)
 	fmt.Printf("%-48s %10.0f ops/s\n", "baseline: redis-benchmark GET (50 clients)", redisOps)
-	fmt.Printf("%-48s %10.0f tps\n", "baseline: pgbench TPC-B (16 clients)", pgTPS)
+	fmt.Printf("%-48s %10.0f tps   (%.0f before the submissions, %.0f after; server CPU %.2f ms/txn)\n",
+		"baseline: pgbench TPC-B (16 clients)", pgTPS, pgBefore.tps, pgAfter.tps, pgMs)
 	fmt.Printf("%-48s %10.0f req/s   p99 %6.2f ms\n", "portal: home page (visitor with session cookie)", home.rps, home.p99ms)
 	fmt.Printf("%-48s %10.0f req/s   p99 %6.2f ms\n", "portal: page loading the Redis session", withSession.rps, withSession.p99ms)
 	fmt.Printf("\n%-48s %10.3f   target >= 0.25   %s\n", "ratio home / bare Fiber (req/s)", ratio, verdict(ratio >= 0.25))
@@ -144,6 +169,8 @@ func run(ctx context.Context) error {
 	fmt.Printf("\n%-48s %10.0f subm/s  p99 %6.2f ms   (%d clients, %d received, %d refused)\n",
 		"portal: durable submissions (full HTTP path)", sub.rps, sub.p99ms, submitClients, sub.ok, sub.failed)
 	subRatio := sub.rps / pgTPS
+	fmt.Printf("%-48s PostgreSQL %.2f ms, portal and clients %.2f ms; PostgreSQL ratio to a TPC-B txn %.2f\n",
+		"CPU per submission", subPgMs, subSelfMs, subPgMs/pgMs)
 	fmt.Printf("%-48s %10.3f   target >= 0.5    %s\n", "ratio submissions / pgbench TPC-B (tps)", subRatio, verdict(subRatio >= 0.5))
 	fmt.Printf("%-48s lost %d, duplicated %d, protocol gaps %d, retried submit unchanged: %v   %s\n", "submissions checked in PostgreSQL",
 		sub.lost, sub.dup, sub.gap, sub.resubmitSame, verdict(sub.lost == 0 && sub.dup == 0 && sub.gap == 0 && sub.resubmitSame))
@@ -290,24 +317,50 @@ func redisBenchmark(port int) (float64, error) {
 	return strconv.ParseFloat(string(m[len(m)-1][1]), 64)
 }
 
-func pgbench(ctx context.Context, pg *devstack.Postgres) (float64, error) {
+// pgbenchResult is pgbench's rate and what one of its transactions cost the server, in processor milliseconds.
+type pgbenchResult struct{ tps, cpuMs float64 }
+
+// pgbenchInit creates pgbench's tables (scale 4) in the portal's database.
+func pgbenchInit(ctx context.Context, pg *devstack.Postgres) error {
 	bin, err := devstack.PostgresBinDir()
 	if err != nil {
-		return 0, err
+		return err
+	}
+	if out, err := exec.CommandContext(ctx, filepath.Join(bin, "pgbench"), "-i", "-q", "-s", "4", pg.URL("postgres")).CombinedOutput(); err != nil {
+		return fmt.Errorf("pgbench -i: %v: %s", err, out)
+	}
+	return nil
+}
+
+// pgbench runs TPC-B with 16 clients for 10 s.
+func pgbench(ctx context.Context, pg *devstack.Postgres, dataDir string) (pgbenchResult, error) {
+	var r pgbenchResult
+	bin, err := devstack.PostgresBinDir()
+	if err != nil {
+		return r, err
 	}
 	url := pg.URL("postgres")
-	if out, err := exec.CommandContext(ctx, filepath.Join(bin, "pgbench"), "-i", "-q", "-s", "4", url).CombinedOutput(); err != nil {
-		return 0, fmt.Errorf("pgbench -i: %v: %s", err, out)
+	cpu0, err := postgresCPU(dataDir)
+	if err != nil {
+		return r, err
 	}
 	out, err := exec.CommandContext(ctx, filepath.Join(bin, "pgbench"), "-c", "16", "-j", "2", "-T", "10", url).CombinedOutput()
 	if err != nil {
-		return 0, fmt.Errorf("pgbench: %v: %s", err, out)
+		return r, fmt.Errorf("pgbench: %v: %s", err, out)
+	}
+	cpu1, err := postgresCPU(dataDir)
+	if err != nil {
+		return r, err
 	}
 	m := regexp.MustCompile(`tps = ([0-9.]+)`).FindSubmatch(out)
-	if m == nil {
-		return 0, fmt.Errorf("pgbench printed no tps: %s", out)
+	n := regexp.MustCompile(`transactions actually processed: ([0-9]+)`).FindSubmatch(out)
+	if m == nil || n == nil {
+		return r, fmt.Errorf("pgbench printed no tps: %s", out)
 	}
-	return strconv.ParseFloat(string(m[1]), 64)
+	r.tps, _ = strconv.ParseFloat(string(m[1]), 64)
+	txns, _ := strconv.ParseFloat(string(n[1]), 64)
+	r.cpuMs = (cpu1 - cpu0) * 1000 / max(txns, 1)
+	return r, nil
 }
 
 var (

@@ -232,9 +232,10 @@ func prepareDrafts(ctx context.Context, pool *pgxpool.Pool, template int64, clie
 	return nil
 }
 
-// benchSubmissions signs the residents in, prepares their drafts, then lets them all submit for submitDuration,
+// benchSubmissions signs the residents in, prepares their drafts, calls ready (the baseline measured alongside),
+// then lets them all submit for submitDuration,
 // and checks in PostgreSQL that every success is one stored application with its own protocol number.
-func benchSubmissions(ctx context.Context, base string, pool *pgxpool.Pool) (submitResult, error) {
+func benchSubmissions(ctx context.Context, base string, pool *pgxpool.Pool, ready func() error) (submitResult, error) {
 	var r submitResult
 	today := time.Now().In(i18n.Rome)
 	clients := make([]*benchClient, submitClients)
@@ -261,6 +262,9 @@ func benchSubmissions(ctx context.Context, base string, pool *pgxpool.Pool) (sub
 		return r, fmt.Errorf("fill the template application: %w", err)
 	}
 	if err := prepareDrafts(ctx, pool, template, clients, today); err != nil {
+		return r, err
+	}
+	if err := ready(); err != nil {
 		return r, err
 	}
 

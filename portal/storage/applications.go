@@ -322,6 +322,10 @@ type InlineMessage struct {
 // submitAtOnce is Submit's one statement: the same checks as the transaction's (the row lock taken by the first
 // CTE, so a concurrent submit of the same draft waits and then finds it submitted), then the numbering, the
 // receipt, the event and the confirmation's rows. No row back: a check failed, nothing changed.
+//
+// The documents are counted, not unnested: PostgreSQL guesses ten elements for an array parameter, which made
+// the generic plan look three times dearer than a custom one, so every call was planned afresh — about a quarter
+// of PostgreSQL's processor time per submission. Counted, the generic plan costs what a custom one does and is kept.
 func (db *DB) submitAtOnce(ctx context.Context, s Submission, now time.Time, answers []byte, msg InlineMessage) (Received, error) {
 	args := []any{s.ID, s.ApplicantID, now, s.RequiredDocs, s.BeneficiaryCF, now.In(i18n.Rome).Year(), answers,
 		s.OnBehalf, s.Relationship, s.Comune, s.Category, s.RankingKey(now)}
@@ -331,8 +335,8 @@ func (db *DB) submitAtOnce(ctx context.Context, s Submission, now time.Time, ans
 		WITH ok AS (
 			SELECT a.id FROM applications a JOIN calls c ON c.id = a.call_id
 			WHERE a.id = $1 AND a.applicant_id = $2 AND a.status = 'draft' AND c.opens_at <= $3 AND $3 < c.closes_at
-				AND NOT EXISTS (SELECT 1 FROM unnest($4::text[]) t
-					WHERE NOT EXISTS (SELECT 1 FROM attachments WHERE application_id = a.id AND doc_type = t))
+				AND (SELECT count(DISTINCT doc_type) FROM attachments WHERE application_id = a.id AND doc_type = ANY ($4::text[]))
+					= cardinality($4::text[])
 				AND NOT EXISTS (SELECT 1 FROM applications o WHERE o.call_id = a.call_id AND o.beneficiary_cf = $5
 					AND o.id <> a.id AND o.status NOT IN ('draft', 'withdrawn'))
 			FOR UPDATE OF a),
