@@ -164,7 +164,11 @@ func benchBookings(ctx context.Context, base string, db *storage.DB) (bookResult
 	}
 
 	// The refusal pages, told apart by what they say to the resident.
-	it := mustBundle().Localizer("it")
+	bundle, err := i18n.New()
+	if err != nil {
+		return r, err
+	}
+	it := bundle.Localizer("it")
 	says := func(body, id string) bool { return strings.Contains(body, html.EscapeString(it.T(id))) }
 
 	var booked, attempts, taken, heldByOther, limited, failed atomic.Int64
@@ -312,19 +316,12 @@ func benchBookings(ctx context.Context, base string, db *storage.DB) (bookResult
 	return r, nil
 }
 
-func mustBundle() *i18n.Bundle {
-	b, err := i18n.New()
-	if err != nil {
-		panic(err)
-	}
-	return b
-}
-
 // print writes the booking lines of the report, with the ratio against pgbench measured in the same run.
 func (r bookResult) print(pgTPS float64) {
-	fmt.Printf("\n%-48s %d offices, %d services (%d office×service), %d slots, %d places (%d–%d per slot)\n",
+	fmt.Printf("\n%-48s %d offices, %d services (%d office×service), %d slots, %d places (%d–%d per slot);"+
+		" this run allows %d open bookings per person and service\n",
 		fmt.Sprintf("calendar: seeded, up to %d days ahead", r.days), r.offices, r.services, r.targets, r.slots, r.places,
-		r.capMin, r.capMax)
+		r.capMin, r.capMax, bookMaxOpen)
 	fmt.Printf("%-48s %10.0f book/s  p99 %6.2f ms (confirm)   (%d clients, %d booked in %.1f s, %.0f%% of the places)\n",
 		"portal: bookings (full HTTP path)", r.rps, r.p99ms, bookClients, r.booked, r.elapsed.Seconds(),
 		100*float64(r.booked)/float64(r.places))
