@@ -14,6 +14,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/comunitasocialecremasca/smartservices/i18n"
 	"github.com/comunitasocialecremasca/smartservices/portal/slots"
 	"github.com/comunitasocialecremasca/smartservices/portal/storage"
@@ -42,6 +45,12 @@ type bookResult struct {
 	elapsed                                               time.Duration
 
 	overCapacity, outside, counterOff, stored int
+}
+
+// slotKey names a slot of a service at an office.
+type slotKey struct {
+	office, service string
+	start           int64 // seconds since the epoch
 }
 
 // bookTarget is a service at an office, as residents book it.
@@ -84,10 +93,6 @@ func benchBookings(ctx context.Context, base string, db *storage.DB) (bookResult
 	services, err := db.Services(ctx)
 	if err != nil {
 		return r, err
-	}
-	type slotKey struct {
-		office, service string
-		start           int64
 	}
 	capacity := map[slotKey]int{}
 	byOffice := map[string][]bookTarget{}
@@ -267,22 +272,25 @@ func benchBookings(ctx context.Context, base string, db *storage.DB) (bookResult
 		r.p99ms = float64(latencies[len(latencies)*99/100].Microseconds()) / 1000
 	}
 
-	// The check, from the bookings themselves: the places each slot's occupying bookings fill, against the
-	// office's desks for the service and the slot's places as the slot engine offered them before the run.
-	rows, err := pool.Query(ctx, `SELECT b.office, b.service, b.starts_at, count(*), os.capacity
+	ids := make([]int64, len(clients))
+	for i, c := range clients {
+		ids[i] = c.personID
+	}
+	return r, r.check(ctx, pool, capacity, ids)
+}
+
+// check counts, from the bookings themselves, the slots whose occupying bookings are more than the slot's places
+// (the office's desks for the service and the places the slot engine offered before the run, whichever is fewer),
+// the slots booked that the calendar did not offer, the counters that disagree with the bookings, and the
+// residents' bookings stored.
+func (r *bookResult) check(ctx context.Context, pool *pgxpool.Pool, capacity map[slotKey]int, residents []int64) error {
+	rows, _ := pool.Query(ctx, `SELECT b.office, b.service, b.starts_at, count(*), os.capacity
 		FROM bookings b JOIN office_services os ON os.office = b.office AND os.service = b.service
 		WHERE b.status IN ('booked', 'arrived', 'no_show') GROUP BY b.office, b.service, b.starts_at, os.capacity`)
-	if err != nil {
-		return r, err
-	}
-	for rows.Next() {
-		var k slotKey
-		var at time.Time
-		var n, desks int
-		if err := rows.Scan(&k.office, &k.service, &at, &n, &desks); err != nil {
-			rows.Close()
-			return r, err
-		}
+	var k slotKey
+	var at time.Time
+	var n, desks int
+	if _, err := pgx.ForEachRow(rows, []any{&k.office, &k.service, &at, &n, &desks}, func() error {
 		k.start = at.Unix()
 		places, ok := capacity[k]
 		if !ok {
@@ -292,10 +300,9 @@ func benchBookings(ctx context.Context, base string, db *storage.DB) (bookResult
 		if n > min(places, desks) {
 			r.overCapacity++
 		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return r, err
+		return nil
+	}); err != nil {
+		return err
 	}
 	// The counters the booking path trusts agree with the bookings, slot by slot.
 	if err := pool.QueryRow(ctx, `SELECT count(*) FROM slot_counters sc
@@ -303,17 +310,13 @@ func benchBookings(ctx context.Context, base string, db *storage.DB) (bookResult
 			WHERE status IN ('booked', 'arrived', 'no_show') GROUP BY office, service, starts_at) a
 		ON a.office = sc.office AND a.service = sc.service AND a.starts_at = sc.starts_at
 		WHERE coalesce(sc.taken, -1) <> coalesce(a.n, 0)`).Scan(&r.counterOff); err != nil {
-		return r, err
+		return err
 	}
-	ids := make([]int64, len(clients))
-	for i, c := range clients {
-		ids[i] = c.personID
-	}
-	if err := pool.QueryRow(ctx, `SELECT count(*) FROM bookings WHERE person_id = ANY($1) AND status = 'booked'`, ids).
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM bookings WHERE person_id = ANY($1) AND status = 'booked'`, residents).
 		Scan(&r.stored); err != nil {
-		return r, err
+		return err
 	}
-	return r, nil
+	return nil
 }
 
 // print writes the booking lines of the report, with the ratio against pgbench measured in the same run.
@@ -325,7 +328,7 @@ func (r bookResult) print(pgTPS float64) {
 	fmt.Printf("%-48s %10.0f book/s  p99 %6.2f ms (confirm)   (%d clients, %d booked in %.1f s, %.0f%% of the places)\n",
 		"portal: bookings (full HTTP path)", r.rps, r.p99ms, bookClients, r.booked, r.elapsed.Seconds(),
 		100*float64(r.booked)/float64(r.places))
-	fmt.Printf("%-48s %10.0f hold/s  (%d attempts: just taken %d, held by someone confirming %d, at the limit %d, errors %d)\n",
+	fmt.Printf("%-48s %10.0f hold/s  (%d attempts; refused: just taken %d, held by someone confirming %d; at the limit %d; errors %d)\n",
 		"portal: booking attempts (hold a time)", r.aps, r.attempts, r.taken, r.heldByOther, r.limited, r.errors)
 	fmt.Printf("%-48s %10.3f   (no target; for information)\n", "ratio bookings / pgbench TPC-B (tps)", r.rps/pgTPS)
 	fmt.Printf("%-48s over capacity %d, outside the calendar %d, counters off %d, stored %d of %d booked   %s\n",
