@@ -321,17 +321,16 @@ func (r *bookResult) check(ctx context.Context, pool *pgxpool.Pool, capacity map
 
 // print writes the booking lines of the report, with the ratio against pgbench measured in the same run.
 func (r bookResult) print(pgTPS float64) {
-	fmt.Printf("\n%-48s %d offices, %d services (%d office×service), %d slots, %d places (%d–%d per slot);"+
-		" this run allows %d open bookings per person and service\n",
+	fmt.Printf("\n%-48s %d offices × %d services (%d pairs), %d slots, %d places (%d–%d a slot), limit %d open a service\n",
 		fmt.Sprintf("calendar: seeded, up to %d days ahead", r.days), r.offices, r.services, r.targets, r.slots, r.places,
 		r.capMin, r.capMax, bookMaxOpen)
 	fmt.Printf("%-48s %10.0f book/s  p99 %6.2f ms (confirm)   (%d clients, %d booked in %.1f s, %.0f%% of the places)\n",
 		"portal: bookings (full HTTP path)", r.rps, r.p99ms, bookClients, r.booked, r.elapsed.Seconds(),
 		100*float64(r.booked)/float64(r.places))
-	fmt.Printf("%-48s %10.0f hold/s  (%d attempts; refused: just taken %d, held by someone confirming %d; at the limit %d; errors %d)\n",
+	fmt.Printf("%-48s %10.0f hold/s  (%d; refused: just taken %d, held by another resident %d; at the limit %d; errors %d)\n",
 		"portal: booking attempts (hold a time)", r.aps, r.attempts, r.taken, r.heldByOther, r.limited, r.errors)
-	fmt.Printf("%-48s %10.3f   (no target; for information)\n", "ratio bookings / pgbench TPC-B (tps)", r.rps/pgTPS)
-	fmt.Printf("%-48s over capacity %d, outside the calendar %d, counters off %d, stored %d of %d booked   %s\n",
+	fmt.Printf("%-48s %10.3f   no target, for information\n", "ratio bookings / pgbench TPC-B (tps)", r.rps/pgTPS)
+	fmt.Printf("%-48s over capacity %d (must be 0), outside the calendar %d, counters off %d, stored %d of %d   %s\n",
 		"bookings checked in PostgreSQL", r.overCapacity, r.outside, r.counterOff, r.stored, r.booked,
 		verdict(r.overCapacity == 0 && r.outside == 0 && r.counterOff == 0 && r.stored == r.booked))
 }
