@@ -40,9 +40,10 @@ type bookResult struct {
 	offices, services, targets, slots, places int
 	capMin, capMax, days                      int
 
-	booked, attempts, taken, heldByOther, limited, errors int
-	rps, aps, p99ms                                       float64
-	elapsed                                               time.Duration
+	booked, attempts, taken, takenAtConfirm, heldByOther int
+	limited, errors                                      int
+	rps, aps, p99ms                                      float64
+	elapsed                                              time.Duration
 
 	overCapacity, outside, counterOff, stored int
 }
@@ -176,7 +177,7 @@ func benchBookings(ctx context.Context, base string, db *storage.DB) (bookResult
 	it := bundle.Localizer("it")
 	says := func(body, id string) bool { return strings.Contains(body, html.EscapeString(it.T(id))) }
 
-	var booked, attempts, taken, heldByOther, limited, failed atomic.Int64
+	var booked, attempts, taken, takenAtConfirm, heldByOther, limited, failed atomic.Int64
 	var mu sync.Mutex
 	var latencies []time.Duration
 	deadline := time.Now().Add(bookDuration)
@@ -247,6 +248,7 @@ func benchBookings(ctx context.Context, base string, db *storage.DB) (bookResult
 						booked.Add(1)
 					case err == nil && resp.StatusCode == http.StatusConflict && says(body, "appointments.error.taken"):
 						taken.Add(1)
+						takenAtConfirm.Add(1)
 						times = freeTimes(body)
 						continue
 					default:
@@ -264,7 +266,7 @@ func benchBookings(ctx context.Context, base string, db *storage.DB) (bookResult
 	wg.Wait()
 	r.elapsed = time.Since(start)
 	r.booked, r.attempts, r.taken, r.heldByOther = int(booked.Load()), int(attempts.Load()), int(taken.Load()), int(heldByOther.Load())
-	r.limited, r.errors = int(limited.Load()), int(failed.Load())
+	r.takenAtConfirm, r.limited, r.errors = int(takenAtConfirm.Load()), int(limited.Load()), int(failed.Load())
 	r.rps = float64(r.booked) / r.elapsed.Seconds()
 	r.aps = float64(r.attempts) / r.elapsed.Seconds()
 	slices.Sort(latencies)
@@ -327,8 +329,9 @@ func (r bookResult) print(pgTPS float64) {
 	fmt.Printf("%-48s %10.0f book/s  p99 %6.2f ms (confirm)   (%d clients, %d booked in %.1f s, %.0f%% of the places)\n",
 		"portal: bookings (full HTTP path)", r.rps, r.p99ms, bookClients, r.booked, r.elapsed.Seconds(),
 		100*float64(r.booked)/float64(r.places))
-	fmt.Printf("%-48s %10.0f hold/s  (%d; refused: just taken %d, held by another resident %d; at the limit %d; errors %d)\n",
-		"portal: booking attempts (hold a time)", r.aps, r.attempts, r.taken, r.heldByOther, r.limited, r.errors)
+	fmt.Printf("%-48s %10.0f hold/s  (%d attempts; refused: just taken %d (%d at confirm), held by another resident %d;"+
+		" at the limit %d; errors %d)\n", "portal: booking attempts (hold a time)", r.aps, r.attempts, r.taken, r.takenAtConfirm,
+		r.heldByOther, r.limited, r.errors)
 	fmt.Printf("%-48s %10.3f   no target, for information\n", "ratio bookings / pgbench TPC-B (tps)", r.rps/pgTPS)
 	fmt.Printf("%-48s over capacity %d (must be 0), outside the calendar %d, counters off %d, stored %d of %d   %s\n",
 		"bookings checked in PostgreSQL", r.overCapacity, r.outside, r.counterOff, r.stored, r.booked,
