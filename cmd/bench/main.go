@@ -154,6 +154,10 @@ func run(ctx context.Context) error {
 	}
 	pgTPS := (pgBefore.tps + pgAfter.tps) / 2
 	pgMs := (pgBefore.cpuMs + pgAfter.cpuMs) / 2
+	book, err := benchBookings(ctx, base, db)
+	if err != nil {
+		return fmt.Errorf("bookings: %w", err)
+	}
 
 	ratio := home.rps / bareRes.rps
 	fmt.Printf("\n%-48s %10.0f req/s   p99 %6.2f ms\n", "baseline: bare Fiber handler", bareRes.rps, bareRes.p99ms)
@@ -174,6 +178,7 @@ func run(ctx context.Context) error {
 	fmt.Printf("%-48s %10.3f   target >= 0.5    %s\n", "ratio submissions / pgbench TPC-B (tps)", subRatio, verdict(subRatio >= 0.5))
 	fmt.Printf("%-48s lost %d, duplicated %d, protocol gaps %d, retried submit unchanged: %v   %s\n", "submissions checked in PostgreSQL",
 		sub.lost, sub.dup, sub.gap, sub.resubmitSame, verdict(sub.lost == 0 && sub.dup == 0 && sub.gap == 0 && sub.resubmitSame))
+	book.print(pgTPS)
 	if n := home.errors + withSession.errors; n > 0 {
 		fmt.Printf("portal non-2xx/3xx responses or socket errors during the runs: %d\n", n)
 	}
