@@ -45,7 +45,7 @@ type availabilityTarget struct {
 func (t availabilityTarget) Editable() bool { return t.Offered || t.Withdrawn }
 
 // availabilityTargetOf reads the office and service from get (the query or a form): by default the first office
-// in scope offering appointments and its first service. An office outside the scope or an unknown service is 404.
+// in scope offering the service (or, with no service either, offering appointments) and its first service. An office outside the scope or an unknown service is 404.
 func (s *Server) availabilityTargetOf(c *fiber.Ctx, get func(string, ...string) string) (availabilityTarget, error) {
 	ctx := c.UserContext()
 	me := currentStaff(c).ID
@@ -56,6 +56,17 @@ func (s *Server) availabilityTargetOf(c *fiber.Ctx, get func(string, ...string) 
 	}
 	if t.Services, err = s.DB.AllServices(ctx); err != nil {
 		return t, err
+	}
+	if t.Query.Office == "" && t.Query.Service != "" { // from the list of services: the first office offering it
+		settings, err := s.DB.ServiceOfficeSettings(ctx, me, t.Query.Service)
+		if err != nil {
+			return t, err
+		}
+		for _, o := range settings {
+			if o.Offered && t.Query.Office == "" {
+				t.Query.Office = o.Office
+			}
+		}
 	}
 	if t.Query.Office == "" {
 		withAppointments, err := s.DB.CalendarOffices(ctx, me)

@@ -173,7 +173,8 @@ func serviceDiff(old ServiceAdmin, s Service, position int) map[string]string {
 		}
 	}
 	add("slot_minutes", old.SlotMinutes, s.SlotMinutes)
-	add("modes", strings.Join(old.Modes, ","), strings.Join(s.Modes, ","))
+	sorted := func(m []string) string { m = slices.Clone(m); slices.Sort(m); return strings.Join(m, ",") }
+	add("modes", sorted(old.Modes), sorted(s.Modes))
 	add("bookable_from_days", old.FromDays, s.FromDays)
 	add("bookable_to_days", old.ToDays, s.ToDays)
 	add("max_open_per_person", old.MaxOpen, s.MaxOpen)
