@@ -76,6 +76,16 @@ func (s *Server) staffRoutes() {
 	app.Post(staffBookPath, anyRole(s.submitStaffBookFor)...)
 	app.Post(staffBookPath+"/persona", anyRole(s.submitStaffPersonCreate)...)
 
+	// Services and weekly availability: admins and coordinatori (the offices carry the scope condition too).
+	app.Get(servicesPath, district(s.showStaffServicesPage)...)
+	app.Get(servicesPath+"/:code", district(s.showStaffServiceEditPage)...)
+	app.Post(servicesPath+"/:code", district(s.submitStaffService)...)
+	app.Get(availabilityPath, district(s.showStaffAvailabilityPage)...)
+	app.Post(availabilityPath+"/orari", district(s.submitStaffPatternAdd)...)
+	app.Post(availabilityPath+"/orari/:id<int>/rimuovi", district(s.submitStaffPatternRemove)...)
+	app.Post(availabilityPath+"/eccezioni", district(s.submitStaffExceptionAdd)...)
+	app.Post(availabilityPath+"/eccezioni/:id<int>/rimuovi", district(s.submitStaffExceptionRemove)...)
+
 	// Statistics for planning: every role, each within its scope (in the queries), and their tables as CSV.
 	app.Get("/backoffice/statistiche", anyRole(s.showStaffStatsPage)...)
 	app.Get("/backoffice/statistiche.csv", anyRole(s.downloadStaffStatsCSV)...)

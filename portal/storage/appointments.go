@@ -54,7 +54,7 @@ const serviceColumns = `s.code, s.msg, s.slot_minutes, s.modes, s.bookable_from_
 // Services returns the services some office offers, in their order.
 func (db *DB) Services(ctx context.Context) ([]Service, error) {
 	rows, _ := db.Pool.Query(ctx, `SELECT `+serviceColumns+` FROM services s
-		WHERE EXISTS (SELECT 1 FROM office_services os WHERE os.service = s.code) ORDER BY s.position, s.code`)
+		WHERE EXISTS (SELECT 1 FROM office_services os WHERE os.service = s.code AND os.offered) ORDER BY s.position, s.code`)
 	out, err := pgx.CollectRows(rows, pgx.RowToStructByName[Service])
 	if err != nil {
 		return nil, fmt.Errorf("storage: services: %w", err)
@@ -89,7 +89,7 @@ func (db *DB) ServiceOffices(ctx context.Context, service string) ([]ServiceOffi
 			os.capacity
 		FROM office_services os JOIN offices o ON o.code = os.office JOIN comuni c ON c.code = o.comune
 		JOIN sub_ambiti s ON s.code = c.sub_ambito
-		WHERE os.service = $1 ORDER BY s.position, o.name`, service)
+		WHERE os.service = $1 AND os.offered ORDER BY s.position, o.name`, service)
 	out, err := pgx.CollectRows(rows, pgx.RowToStructByName[ServiceOffice])
 	if err != nil {
 		return nil, fmt.Errorf("storage: offices of %s: %w", service, err)
@@ -114,6 +114,15 @@ func (db *DB) ServiceOffice(ctx context.Context, service, office string) (Servic
 // SlotRules loads what the slots of a service at an office come from: its desks, weekly patterns and the
 // exceptions still to come at now.
 func (db *DB) SlotRules(ctx context.Context, svc Service, office ServiceOffice, now time.Time) (slots.Rules, error) {
+	return slotRules(ctx, db.Pool, svc, office, now)
+}
+
+// batcher sends a batch of queries: the pool, or a transaction (which sees its own changes).
+type batcher interface {
+	SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
+}
+
+func slotRules(ctx context.Context, q batcher, svc Service, office ServiceOffice, now time.Time) (slots.Rules, error) {
 	r := slots.Rules{SlotMinutes: svc.SlotMinutes, Capacity: office.Capacity, FromDays: svc.FromDays, ToDays: svc.ToDays,
 		Loc: i18n.Rome}
 	day := func(t *time.Time) slots.Day {
@@ -149,7 +158,7 @@ func (db *DB) SlotRules(ctx context.Context, svc Service, office ServiceOffice, 
 		})
 		return err
 	})
-	if err := db.Pool.SendBatch(ctx, b).Close(); err != nil {
+	if err := q.SendBatch(ctx, b).Close(); err != nil {
 		return slots.Rules{}, fmt.Errorf("storage: availability of %s at %s: %w", svc.Code, office.Code, err)
 	}
 	return r, nil

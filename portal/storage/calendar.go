@@ -73,10 +73,11 @@ type OfficeService struct {
 	Capacity int `db:"capacity"`
 }
 
-// OfficeServices returns the services an office offers, in their order.
+// OfficeServices returns the services an office offers, in their order (not those it stopped offering: their
+// bookings still show in the calendar, in slots of their own).
 func (db *DB) OfficeServices(ctx context.Context, office string) ([]OfficeService, error) {
 	rows, _ := db.Pool.Query(ctx, `SELECT `+serviceColumns+`, os.capacity FROM services s
-		JOIN office_services os ON os.service = s.code WHERE os.office = $1 ORDER BY s.position, s.code`, office)
+		JOIN office_services os ON os.service = s.code WHERE os.office = $1 AND os.offered ORDER BY s.position, s.code`, office)
 	out, err := pgx.CollectRows(rows, pgx.RowToStructByName[OfficeService])
 	if err != nil {
 		return nil, fmt.Errorf("storage: services of %s: %w", office, err)
