@@ -148,12 +148,15 @@ func (t typedChoices) query() string {
 // residents at once as it has places left, each for holdTTL. One hash per slot maps a holder (a person's ID, or
 // "g:<random>" for a visitor not signed in) to the end of their hold (unix seconds, from the portal's clock); ended
 // holds are dropped on the way. Holding again extends one's own hold (never shortens the key's life). Returns 1
-// when held, 0 when every free place is held by others. ARGV: holder, now, until, places left, time to live (ms).
+// when held, 0 when every free place is held by others. ARGV: holder, now, until, places left, time to live (ms),
+// then the caller's other holder IDs (a visitor's, from before they signed in), which are not others.
 var holdScript = redis.NewScript(`
+local mine = {}
+for i = 6, #ARGV do mine[ARGV[i]] = true end
 local h = redis.call('HGETALL', KEYS[1])
 local others = 0
 for i = 1, #h, 2 do
-  if h[i] ~= ARGV[1] then
+  if h[i] ~= ARGV[1] and not mine[h[i]] then
     if tonumber(h[i + 1]) > tonumber(ARGV[2]) then others = others + 1 else redis.call('HDEL', KEYS[1], h[i]) end
   end
 end
@@ -166,12 +169,16 @@ func (s *Server) holdKey(t bookingTarget, start int64) string {
 	return s.Config.RedisPrefix + "hold:" + t.Office.Code + ":" + t.Service.Code + ":" + strconv.FormatInt(start, 10)
 }
 
-// hold keeps the slot for holder until now+ttl if a place is left that nobody else holds.
-func (s *Server) hold(ctx context.Context, t bookingTarget, sl slots.Slot, holder string, ttl time.Duration) (time.Time, bool, error) {
+// hold keeps the slot for holder until now+ttl if a place is left that nobody else holds (mine are the caller's
+// other holder IDs).
+func (s *Server) hold(ctx context.Context, t bookingTarget, sl slots.Slot, holder string, mine []string, ttl time.Duration) (time.Time, bool, error) {
 	now := s.now()
 	until := now.Add(ttl)
-	n, err := holdScript.Run(ctx, s.Redis, []string{s.holdKey(t, sl.Key())}, holder, now.Unix(), until.Unix(), sl.Left(),
-		ttl.Milliseconds()).Int()
+	args := []any{holder, now.Unix(), until.Unix(), sl.Left(), ttl.Milliseconds()}
+	for _, m := range mine {
+		args = append(args, m)
+	}
+	n, err := holdScript.Run(ctx, s.Redis, []string{s.holdKey(t, sl.Key())}, args...).Int()
 	if err != nil {
 		return time.Time{}, false, err
 	}

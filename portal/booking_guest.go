@@ -173,7 +173,7 @@ func (s *Server) sendGuestCode(c *fiber.Ctx, t bookingTarget, sl slots.Slot, p g
 		}
 	}
 	holder := holderOf(c, true)
-	if _, ok, err := s.hold(ctx, t, sl, holder, guestCodeTTL); err != nil {
+	if _, ok, err := s.hold(ctx, t, sl, holder, nil, guestCodeTTL); err != nil {
 		return "", 0, err
 	} else if !ok {
 		return holdByOther, fiber.StatusConflict, nil

@@ -43,7 +43,7 @@ func (s *Server) submitSlotHold(c *fiber.Ctx) error {
 	if sl.Left() == 0 {
 		return s.renderUnavailable(c, fiber.StatusConflict, t, "appointments.error.taken", typed)
 	}
-	_, ok, err := s.hold(ctx, t, sl, holderOf(c, true), holdTTL)
+	_, ok, err := s.hold(ctx, t, sl, holderOf(c, true), holdersOf(c), holdTTL)
 	if err != nil {
 		return err
 	}
