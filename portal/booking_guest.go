@@ -146,18 +146,13 @@ return tonumber(ARGV[2]) - n`)
 
 const guestCodeMatch = 100
 
-// sendGuestCode checks the address's open appointments and the limits on codes, keeps the slot held until the code
-// expires, stores a new code (the previous one of this visitor stops working) and sends it. It returns the message
-// ID of why not (with the HTTP status), or "" when the code is on its way.
+// sendGuestCode checks the limits on codes, keeps the slot held until the code expires, stores a new code (the
+// previous one of this visitor stops working) and sends it. It returns the message ID of why not (with the HTTP
+// status), or "" when the code is on its way. The address's open appointments are counted only once the code has
+// proved it is the visitor's (storage.Book): before, the answer would tell anyone whether someone has appointments
+// with the social services.
 func (s *Server) sendGuestCode(c *fiber.Ctx, t bookingTarget, sl slots.Slot, p guestPending) (string, int, error) {
 	ctx := c.UserContext()
-	open, err := s.DB.OpenGuestBookings(ctx, p.Email, t.Service.Code, s.now())
-	if err != nil {
-		return "", 0, err
-	}
-	if open >= t.Service.MaxOpen {
-		return "appointments.guest.error.limit", fiber.StatusConflict, nil
-	}
 	sum := sha256.Sum256([]byte(p.Email))
 	for key, limit := range map[string]redis_rate.Limit{
 		s.Config.RedisPrefix + "rl:guestcode:addr:" + hex.EncodeToString(sum[:]): guestCodesPerAddress,

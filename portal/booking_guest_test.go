@@ -350,6 +350,7 @@ func TestGuestBookingRefusals(t *testing.T) {
 
 	t.Run("limit per e-mail reached", func(t *testing.T) {
 		// the segretariato allows two open appointments per person: Fabio books two as a guest, the third is refused
+		// once the code has proved the address is his (before, it would tell anyone who has appointments)
 		v := e.client(t)
 		for i, start := range []string{at(30, 9, 0), at(30, 9, 30)} {
 			holdAsGuest(t, v, segretariato, start)
@@ -360,9 +361,13 @@ func TestGuestBookingRefusals(t *testing.T) {
 		}
 		start := at(30, 10, 0)
 		holdAsGuest(t, v, segretariato, start)
-		resp, body := guestDetails(v, segretariato, start, "nome", "Fabio", "email", "FABIO@example.org", "modalita", "in_person", "lingua", "it")
+		resp, _ := guestDetails(v, segretariato, start, "nome", "Fabio", "email", "FABIO@example.org", "modalita", "phone",
+			"cellulare", "3339998877", "lingua", "uk")
+		wantStatus(t, resp, http.StatusSeeOther)
+		resp, body := v.post(segretariato+"/ospite/codice", "inizio", start, "code", e.guestCode(t, "fabio@example.org", 3))
 		wantStatus(t, resp, http.StatusConflict)
-		wantContains(t, body, "Con questo indirizzo e-mail hai già il numero massimo", `value="FABIO@example.org"`)
+		wantContains(t, body, "Con questo indirizzo e-mail hai già il numero massimo", `value="fabio@example.org"`,
+			`value="Fabio"`, `value="&#43;393339998877"`, `value="phone" checked`, `value="uk" lang="uk" selected`)
 		if n := e.countRows(t, `SELECT count(*) FROM bookings WHERE guest_email = 'fabio@example.org'`); n != 2 {
 			t.Errorf("%d bookings for Fabio", n)
 		}

@@ -12,8 +12,8 @@ import (
 
 // submitGuestDetails is "continue without an account" on the confirm page: the guest's name, e-mail, optional
 // mobile number and the meeting's choices. Bad input is explained next to its field with everything kept; a time
-// no longer held or offered gets the next free times; an address at the service's limit, or one that asked for
-// too many codes, is told so on the form. Otherwise a code goes to the e-mail and the code page follows.
+// no longer held or offered gets the next free times; an address that asked for too many codes is told so on the
+// form. Otherwise a code goes to the e-mail and the code page follows.
 func (s *Server) submitGuestDetails(c *fiber.Ctx) error {
 	t, err := s.bookingTargetOf(c)
 	if err != nil {
@@ -84,11 +84,8 @@ func (s *Server) submitGuestDetails(c *fiber.Ctx) error {
 		return err
 	case why == holdByOther:
 		return s.renderUnavailable(c, status, t, why, typed)
-	case why == "appointments.guest.error.too_many_codes":
-		f.fail("email", why)
-		return s.renderConfirm(c, status, t, sl, until, f)
 	case why != "":
-		f.Error = why
+		f.fail("email", why)
 		return s.renderConfirm(c, status, t, sl, until, f)
 	}
 	return c.Redirect(guestCodePath(t, start), fiber.StatusSeeOther)
