@@ -97,7 +97,7 @@ func TestGuestBookingJourney(t *testing.T) {
 	resp, body = v.get(guestCodeURL(segretariato, nine))
 	wantStatus(t, resp, http.StatusOK)
 	// the hold lasts as long as the code: ten minutes from 10:00
-	wantContains(t, body, "Ti abbiamo mandato un codice di 6 cifre a laura@example.org",
+	wantContains(t, body, "Ti abbiamo mandato un codice di 6 cifre a \u2068laura@example.org\u2069",
 		"Il codice vale fino alle 10:10", `autocomplete="one-time-code"`)
 	code := e.guestCode(t, "laura@example.org", 1)
 	wrong := fmt.Sprintf("%06d", (atoi(code)+1)%1_000_000)
@@ -277,7 +277,7 @@ func TestGuestBookingRefusals(t *testing.T) {
 		resp, _ = v.post(segretariato+"/ospite/nuovo-codice", "inizio", start)
 		wantRedirect(t, resp, guestCodeURL(segretariato, start)+"&nuovo=1")
 		_, body = v.get(guestCodeURL(segretariato, start) + "&nuovo=1")
-		wantContains(t, body, "Ti abbiamo mandato un nuovo codice a bice@example.org")
+		wantContains(t, body, "Ti abbiamo mandato un nuovo codice a \u2068bice@example.org\u2069")
 		resp, _ = v.post(segretariato+"/ospite/codice", "inizio", start, "code", e.guestCode(t, "bice@example.org", 2))
 		wantStatus(t, resp, http.StatusSeeOther)
 	})

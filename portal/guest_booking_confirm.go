@@ -3,7 +3,6 @@ package portal
 import (
 	"errors"
 	"strconv"
-	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/jackc/pgx/v5"
@@ -160,7 +159,8 @@ func (s *Server) submitGuestCode(c *fiber.Ctx) error {
 	return c.Redirect(p.Link+"?prenotato=1", fiber.StatusSeeOther)
 }
 
-// renderGuestCode renders the code page; triesLeft (after a wrong code) is said next to the field.
+// renderGuestCode renders the code page; triesLeft (after a wrong code) is said next to the field. The address is
+// isolated (FSI … PDI) in the sentences it is part of, so it reads whole in right-to-left languages too.
 func (s *Server) renderGuestCode(c *fiber.Ctx, status int, t bookingTarget, sl slots.Slot, p guestPending, f *formState, triesLeft int) error {
 	z := s.localizer(c)
 	until, _, err := s.heldFor(c.UserContext(), t, sl.Key(), holdersOf(c))
@@ -176,7 +176,7 @@ func (s *Server) renderGuestCode(c *fiber.Ctx, status int, t bookingTarget, sl s
 		s.bookingCrumbs(c, views.Crumb{Title: z.T("appointments.book.title"), URL: bookingPath},
 			views.Crumb{Title: s.serviceTitle(c, t.Service.Msg), URL: base}),
 		map[string]any{"Target": t, "Slot": viewSlots([]slots.Slot{sl})[0], "Until": untilText, "Form": f,
-			"Email": p.Email, "TriesLeft": triesLeft, "Minutes": int(guestCodeTTL / time.Minute), "Other": !p.isFor(t, sl.Key()),
+			"Email": "\u2068" + p.Email + "\u2069", "TriesLeft": triesLeft, "Other": !p.isFor(t, sl.Key()),
 			"Booked": p.Link, "New": c.Query("nuovo") == "1" && f.ok(), "Action": base + "/ospite/codice",
 			"Resend": base + "/ospite/nuovo-codice", "Change": confirmURL(t, sl.Key(), p.choices()), "Step": 4})
 }
