@@ -28,6 +28,9 @@ const (
 	// e-mail and SMS the signed link to move or cancel it without signing in: secret, wiped once sent), Booking
 	// (its ID: the e-mail gets the .ics through Deps.Attachments).
 	KindAppointmentBooked = "appointment_booked"
+	// KindAppointmentCode is the one-time code a guest (booking without an account) confirms an appointment with:
+	// it proves their e-mail address. Data: Code (6 digits), Minutes (validity).
+	KindAppointmentCode = "appointment_code"
 	// KindAppointmentReminder reminds of an appointment the day before (sent at its start minus 24 hours, and
 	// withdrawn with Outbox.Cancel when the appointment is cancelled or moved). Data: as KindAppointmentBooked.
 	KindAppointmentReminder = "appointment_reminder"
@@ -106,6 +109,14 @@ var kinds = map[string]kindSpec{
 	},
 	KindAppointmentBooked:   appointmentKind,
 	KindAppointmentReminder: appointmentKind,
+	KindAppointmentCode: {
+		fields: map[string]field{
+			"Code":    {format: codeFormat, required: true},
+			"Minutes": {format: minutesFormat, def: "10"},
+		},
+		channels: []Channel{Email}, // the code proves the address: it goes there and nowhere else
+		secret:   []string{"Code"},
+	},
 }
 
 var appointmentKind = kindSpec{

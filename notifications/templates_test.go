@@ -166,6 +166,7 @@ func TestRenderEveryKindInEveryLanguage(t *testing.T) {
 		KindApplicationReceived: {"Protocol": "CSC-2026-000124", "Link": "/pratiche/124"},
 		KindAppointmentBooked:   {"When": "2026-12-01T09:30", "Link": "/appuntamenti/gestisci/abc_DEF-123", "Booking": "42"},
 		KindAppointmentReminder: {"When": "2026-12-01T09:30", "Link": "/appuntamenti/gestisci/abc_DEF-123", "Booking": "42"},
+		KindAppointmentCode:     {"Code": "318204", "Minutes": "10"},
 	}
 	if len(data) != len(kinds) {
 		t.Fatalf("test data for %d kinds, %d kinds exist", len(data), len(kinds))

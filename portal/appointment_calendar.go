@@ -24,7 +24,7 @@ func appointmentCalendar(b storage.Booking, z *i18n.Localizer, host, link string
 		UID:   "appointment-" + strconv.FormatInt(b.ID, 10) + "@" + host,
 		Stamp: now, Start: b.StartsAt, End: b.EndsAt,
 		Summary:     z.T("appointments.service."+b.ServiceMsg+".title") + " · " + b.OfficeName,
-		Description: z.T("appointments.show.howto." + b.Mode),
+		Description: z.T(howTo(b)),
 		URL:         link,
 		Cancelled:   b.Status == storage.BookingCancelled || b.Status == storage.BookingMoved,
 	}

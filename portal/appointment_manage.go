@@ -108,7 +108,17 @@ func (s *Server) renderManaged(c *fiber.Ctx, status int, a appointmentAccess, al
 	return s.render(c, status, "appointment_manage", z.T("appointments.show.title", map[string]any{"Date": z.Date(a.Booking.StartsAt)}),
 		[]views.Crumb{s.home(c)}, map[string]any{"Booking": a.Booking, "Upcoming": a.Booking.Upcoming(s.now()),
 			"Language": lang, "Base": a.Base, "Alert": alert, "Moved": c.Query("spostato") == "1",
-			"Cancelled": c.Query("annullato") == "1"})
+			"Cancelled": c.Query("annullato") == "1", "HowTo": howTo(a.Booking),
+			"Booked": c.Query("prenotato") == "1" && a.Booking.Guest() && a.Booking.Upcoming(s.now())})
+}
+
+// howTo is the message ID of how an appointment takes place; a guest is called on the number they gave, not a
+// profile's.
+func howTo(b storage.Booking) string {
+	if b.Guest() && b.Mode == "phone" {
+		return "appointments.show.howto.phone_guest"
+	}
+	return "appointments.show.howto." + b.Mode
 }
 
 // showManagedCancelPage asks to confirm cancelling through the link.
@@ -189,8 +199,13 @@ func (s *Server) notifyBooked(ctx context.Context, tx pgx.Tx, b storage.Booking,
 	return s.Outbox.Enqueue(ctx, tx, msgs...)
 }
 
-// recipientOfBooking is who the messages of a booking go to: its resident, as their profile is now.
+// recipientOfBooking is who the messages of a booking go to: its resident, as their profile is now, or the guest
+// who made it.
 func (s *Server) recipientOfBooking(ctx context.Context, b storage.Booking) (notifications.Recipient, []notifications.Channel, error) {
+	if b.Guest() {
+		to, ch := guestRecipient(b)
+		return to, ch, nil
+	}
 	if b.PersonID == nil {
 		return notifications.Recipient{}, nil, errors.New("booking without a person")
 	}

@@ -19,10 +19,12 @@ import (
 	"github.com/comunitasocialecremasca/smartservices/portal/views"
 )
 
-// Appointments: a signed-in resident chooses a service, an office (by comune), a day (the first with free places
-// comes first) and a time; the time is held for them in Redis for holdTTL while they confirm; confirming books it
-// in PostgreSQL, which alone decides who gets the last place (storage.Book), and writes the confirmation message
-// in the same transaction. "I miei appuntamenti" lists them, with cancelling.
+// Appointments: a resident chooses a service, an office (by comune), a day (the first with free places comes
+// first) and a time; the time is held for them in Redis for holdTTL while they confirm; confirming books it in
+// PostgreSQL, which alone decides who gets the last place (storage.Book), and writes the confirmation message in
+// the same transaction. "I miei appuntamenti" lists them, with cancelling. Signing in is needed, except for services
+// that allow guests: a visitor goes through the same steps and confirms with a code sent to their e-mail
+// (booking_guest.go).
 
 const (
 	appointmentsPath = "/appuntamenti"
@@ -70,11 +72,26 @@ func (s *Server) serviceTitle(c *fiber.Ctx, msg string) string {
 	return s.localizer(c).T("appointments.service." + msg + ".title")
 }
 
-// bookingCrumbs lead from the personal area to the booking steps before the current page.
+// bookingCrumbs lead from the personal area to the booking steps before the current page (from the home page for a
+// visitor not signed in).
 func (s *Server) bookingCrumbs(c *fiber.Ctx, more ...views.Crumb) []views.Crumb {
 	z := s.localizer(c)
+	if personID(sessionOf(c)) == 0 {
+		return append([]views.Crumb{s.home(c)}, more...)
+	}
 	return append([]views.Crumb{s.home(c), {Title: z.T("nav.personal_area"), URL: "/area-personale"},
 		{Title: z.T("appointments.mine.title"), URL: appointmentsPath}}, more...)
+}
+
+// bookingAllowed lets a signed-in resident book any service, and a visitor the services that allow guests; any
+// other visitor is sent to sign in and brought back here afterwards (as requireCitizen does). false: the
+// response is written.
+func (s *Server) bookingAllowed(c *fiber.Ctx, svc storage.Service) (bool, error) {
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	if personID(sessionOf(c)) != 0 || svc.GuestAllowed {
+		return true, nil
+	}
+	return false, c.Redirect("/accesso?next="+url.QueryEscape(c.OriginalURL()), fiber.StatusSeeOther)
 }
 
 // slotView is a free time as a page shows it.
@@ -128,37 +145,77 @@ func (t typedChoices) query() string {
 }
 
 // holdScript keeps a slot's place for a resident, atomically: a slot with places left can be held by as many
-// residents at once as it has places left, each for holdTTL. One hash per slot maps a person to the end of their
-// hold (unix seconds, from the portal's clock); ended holds are dropped on the way. Holding again extends one's own
-// hold. Returns 1 when held, 0 when every free place is held by others. ARGV: person, now, until, places left,
-// time to live (ms).
+// residents at once as it has places left, each for holdTTL. One hash per slot maps a holder (a person's ID, or
+// "g:<random>" for a visitor not signed in) to the end of their hold (unix seconds, from the portal's clock); ended
+// holds are dropped on the way. Holding again extends one's own hold (never shortens the key's life). Returns 1
+// when held, 0 when every free place is held by others. ARGV: holder, now, until, places left, time to live (ms),
+// then the caller's other holder IDs (a visitor's, from before they signed in), which are not others.
 var holdScript = redis.NewScript(`
+local mine = {}
+for i = 6, #ARGV do mine[ARGV[i]] = true end
 local h = redis.call('HGETALL', KEYS[1])
 local others = 0
 for i = 1, #h, 2 do
-  if h[i] ~= ARGV[1] then
+  if h[i] ~= ARGV[1] and not mine[h[i]] then
     if tonumber(h[i + 1]) > tonumber(ARGV[2]) then others = others + 1 else redis.call('HDEL', KEYS[1], h[i]) end
   end
 end
 if others >= tonumber(ARGV[4]) then return 0 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
-redis.call('PEXPIRE', KEYS[1], ARGV[5])
+if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[5]) then redis.call('PEXPIRE', KEYS[1], ARGV[5]) end
 return 1`)
 
 func (s *Server) holdKey(t bookingTarget, start int64) string {
 	return s.Config.RedisPrefix + "hold:" + t.Office.Code + ":" + t.Service.Code + ":" + strconv.FormatInt(start, 10)
 }
 
-// hold keeps the slot for person until now+holdTTL if a place is left that nobody else holds.
-func (s *Server) hold(ctx context.Context, t bookingTarget, sl slots.Slot, person int64) (time.Time, bool, error) {
+// hold keeps the slot for holder until now+ttl if a place is left that nobody else holds (mine are the caller's
+// other holder IDs).
+func (s *Server) hold(ctx context.Context, t bookingTarget, sl slots.Slot, holder string, mine []string, ttl time.Duration) (time.Time, bool, error) {
 	now := s.now()
-	until := now.Add(holdTTL)
-	n, err := holdScript.Run(ctx, s.Redis, []string{s.holdKey(t, sl.Key())}, person, now.Unix(), until.Unix(), sl.Left(),
-		holdTTL.Milliseconds()).Int()
+	until := now.Add(ttl)
+	args := []any{holder, now.Unix(), until.Unix(), sl.Left(), ttl.Milliseconds()}
+	for _, m := range mine {
+		args = append(args, m)
+	}
+	n, err := holdScript.Run(ctx, s.Redis, []string{s.holdKey(t, sl.Key())}, args...).Int()
 	if err != nil {
 		return time.Time{}, false, err
 	}
 	return until, n == 1, nil
+}
+
+// keyGuestHolder is the session key of a visitor's holder ID ("g:<random>"): their holds are theirs, and stay
+// theirs when they sign in on the confirm page (signing in keeps the session's values under a new ID).
+const keyGuestHolder = "guest_holder"
+
+// holderOf is who holds times for this request: the signed-in person, else the visitor's holder ID (made now and
+// kept in the session when create is set; "" otherwise when they have none).
+func holderOf(c *fiber.Ctx, create bool) string {
+	sess := sessionOf(c)
+	if id := personID(sess); id != 0 {
+		return strconv.FormatInt(id, 10)
+	}
+	h, _ := sess.Get(keyGuestHolder).(string)
+	if h == "" && create {
+		h = "g:" + rand.Text()
+		sess.Set(keyGuestHolder, h)
+	}
+	return h
+}
+
+// holdersOf are the holders whose holds this request may confirm: the signed-in person's and the ones they made
+// before signing in.
+func holdersOf(c *fiber.Ctx) []string {
+	sess := sessionOf(c)
+	var out []string
+	if id := personID(sess); id != 0 {
+		out = append(out, strconv.FormatInt(id, 10))
+	}
+	if h, _ := sess.Get(keyGuestHolder).(string); h != "" {
+		out = append(out, h)
+	}
+	return out
 }
 
 // Hold states at confirmation.
@@ -168,8 +225,8 @@ const (
 	holdByOther = "appointments.error.held_by_other"
 )
 
-// heldFor reports whether person holds the slot now, and until when; otherwise why not (message ID).
-func (s *Server) heldFor(ctx context.Context, t bookingTarget, start, person int64) (time.Time, string, error) {
+// heldFor reports whether one of holders holds the slot now, and until when; otherwise why not (message ID).
+func (s *Server) heldFor(ctx context.Context, t bookingTarget, start int64, holders []string) (time.Time, string, error) {
 	all, err := s.Redis.HGetAll(ctx, s.holdKey(t, start)).Result()
 	if err != nil {
 		return time.Time{}, "", err
@@ -181,7 +238,7 @@ func (s *Server) heldFor(ctx context.Context, t bookingTarget, start, person int
 		if until <= now {
 			continue
 		}
-		if who == strconv.FormatInt(person, 10) {
+		if slices.Contains(holders, who) {
 			return time.Unix(until, 0), holdOK, nil
 		}
 		state = holdByOther
@@ -189,9 +246,12 @@ func (s *Server) heldFor(ctx context.Context, t bookingTarget, start, person int
 	return time.Time{}, state, nil
 }
 
-// release ends person's hold on a slot (after booking it).
-func (s *Server) release(ctx context.Context, t bookingTarget, start, person int64) error {
-	return s.Redis.HDel(ctx, s.holdKey(t, start), strconv.FormatInt(person, 10)).Err()
+// release ends the holders' holds on a slot (after booking it).
+func (s *Server) release(ctx context.Context, t bookingTarget, start int64, holders []string) error {
+	if len(holders) == 0 {
+		return nil
+	}
+	return s.Redis.HDel(ctx, s.holdKey(t, start), holders...).Err()
 }
 
 // findSlot checks that start is a slot the rules offer now: the message ID of why not otherwise.

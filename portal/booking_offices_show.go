@@ -24,6 +24,9 @@ func (s *Server) showBookingOfficesPage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	if ok, err := s.bookingAllowed(c, svc); !ok {
+		return err
+	}
 	ctx := c.UserContext()
 	offices, err := s.DB.ServiceOffices(ctx, svc.Code)
 	if err != nil {

@@ -12,5 +12,5 @@ func (s *Server) showBookingServicesPage(c *fiber.Ctx) error {
 	}
 	z := s.localizer(c)
 	return s.render(c, fiber.StatusOK, "booking_services", z.T("appointments.book.title"), s.bookingCrumbs(c),
-		map[string]any{"Services": services, "Step": 1})
+		map[string]any{"Services": services, "Step": 1, "Guest": personID(sessionOf(c)) == 0})
 }

@@ -15,6 +15,9 @@ func (s *Server) showBookingSlotsPage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	if ok, err := s.bookingAllowed(c, t.Service); !ok {
+		return err
+	}
 	return s.renderSlots(c, fiber.StatusOK, t, c.Query("giorno"), "", choicesOf(c.Query))
 }
 

@@ -123,12 +123,18 @@ func (s *Server) routes() {
 	app.Get(managePath+":token/sposta", withSession(s.showAppointmentMovePage)...)
 	app.Post(managePath+":token/sposta", withSession(s.submitAppointmentMove)...)
 	app.Get(managePath+":token/calendario.ics", withSession(s.downloadAppointmentCalendar)...)
-	app.Get(bookingPath, signedIn(s.showBookingServicesPage)...)
-	app.Get(bookingPath+"/:service", signedIn(s.showBookingOfficesPage)...)
-	app.Get(bookingPath+"/:service/:office", signedIn(s.showBookingSlotsPage)...)
-	app.Post(bookingPath+"/:service/:office", signedIn(s.submitSlotHold)...)
-	app.Get(bookingPath+"/:service/:office/conferma", signedIn(s.showBookingConfirmPage)...)
+	// The steps up to the confirm page are open to visitors for services that allow guests (booking_guest.go), who
+	// confirm with a code sent to their e-mail; for the others they ask to sign in.
+	app.Get(bookingPath, withSession(s.showBookingServicesPage)...)
+	app.Get(bookingPath+"/:service", withSession(s.showBookingOfficesPage)...)
+	app.Get(bookingPath+"/:service/:office", withSession(s.showBookingSlotsPage)...)
+	app.Post(bookingPath+"/:service/:office", withSession(s.submitSlotHold)...)
+	app.Get(bookingPath+"/:service/:office/conferma", withSession(s.showBookingConfirmPage)...)
 	app.Post(bookingPath+"/:service/:office/conferma", signedIn(s.submitBooking)...)
+	app.Post(bookingPath+"/:service/:office/ospite", withSession(s.submitGuestDetails)...)
+	app.Get(bookingPath+"/:service/:office/ospite/codice", withSession(s.showGuestCodePage)...)
+	app.Post(bookingPath+"/:service/:office/ospite/codice", withSession(s.submitGuestCode)...)
+	app.Post(bookingPath+"/:service/:office/ospite/nuovo-codice", withSession(s.resendGuestCode)...)
 
 	// The JSON API of the district's other systems (api.go): a bearer token per system with scopes, no session, no
 	// cookie; errors as problem+json. The description is public; unknown API paths are problems too.

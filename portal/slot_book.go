@@ -46,7 +46,7 @@ func (s *Server) submitBooking(c *fiber.Ctx) error {
 	if why != "" {
 		return s.renderUnavailable(c, fiber.StatusUnprocessableEntity, t, why, typed)
 	}
-	until, state, err := s.heldFor(ctx, t, start, p.ID)
+	until, state, err := s.heldFor(ctx, t, start, holdersOf(c))
 	if err != nil {
 		return err
 	}
@@ -71,7 +71,7 @@ func (s *Server) submitBooking(c *fiber.Ctx) error {
 		func(tx pgx.Tx, b storage.Booking) error { return s.notifyBooked(ctx, tx, b, to, channels, secret) })
 	switch {
 	case errors.Is(err, storage.ErrSlotTaken):
-		if err := s.release(ctx, t, start, p.ID); err != nil {
+		if err := s.release(ctx, t, start, holdersOf(c)); err != nil {
 			return err
 		}
 		return s.renderUnavailable(c, fiber.StatusConflict, t, "appointments.error.taken", typed)
@@ -84,7 +84,7 @@ func (s *Server) submitBooking(c *fiber.Ctx) error {
 	case err != nil:
 		return err
 	}
-	if err := s.release(ctx, t, start, p.ID); err != nil {
+	if err := s.release(ctx, t, start, holdersOf(c)); err != nil {
 		s.Log.Warn("hold not released", "err", err) // it ends by itself within holdTTL
 	}
 	return c.Redirect(appointmentPath(b.ID)+"?prenotato=1", fiber.StatusSeeOther)

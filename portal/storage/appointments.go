@@ -213,12 +213,19 @@ type Booking struct {
 	StartsAt      time.Time  `db:"starts_at"`
 	EndsAt        time.Time  `db:"ends_at"`
 	PersonID      *int64     `db:"person_id"`
+	GuestEmail    string     `db:"guest_email"` // a guest's booking (no account): their address, name, mobile and
+	GuestName     string     `db:"guest_name"`  // the language of their messages; "" for a resident's
+	GuestPhone    string     `db:"guest_phone"`
+	GuestLang     string     `db:"guest_lang"`
 	Lang          string     `db:"lang"`
 	Interpreter   bool       `db:"interpreter"`
 	Status        string     `db:"status"`
 	CreatedAt     time.Time  `db:"created_at"`
 	CancelledAt   *time.Time `db:"cancelled_at"`
 }
+
+// Guest reports whether the booking is a guest's, made without an account.
+func (b Booking) Guest() bool { return b.GuestEmail != "" }
 
 // Upcoming reports whether the appointment is booked and still to come at now.
 func (b Booking) Upcoming(now time.Time) bool {
@@ -227,7 +234,9 @@ func (b Booking) Upcoming(now time.Time) bool {
 
 const bookingSelect = `SELECT b.id, b.service, s.msg AS service_msg, b.office, o.name AS office_name,
 	o.address AS office_address, o.phone AS office_phone, c.name AS comune_name, b.mode, b.starts_at, b.ends_at,
-	b.person_id, b.lang, b.interpreter, b.status, b.created_at, b.cancelled_at
+	b.person_id, coalesce(b.guest_email, '') AS guest_email, coalesce(b.guest_name, '') AS guest_name,
+	coalesce(b.guest_phone, '') AS guest_phone, coalesce(b.guest_lang, '') AS guest_lang, b.lang, b.interpreter,
+	b.status, b.created_at, b.cancelled_at
 	FROM bookings b JOIN services s ON s.code = b.service JOIN offices o ON o.code = b.office
 	JOIN comuni c ON c.code = o.comune `
 
@@ -274,9 +283,11 @@ func (db *DB) OpenBookings(ctx context.Context, personID int64, service string, 
 	return n, nil
 }
 
-// NewBooking is what a resident confirms.
+// NewBooking is what a resident confirms: a signed-in resident (PersonID) or a guest who proved their address
+// (Guest).
 type NewBooking struct {
 	PersonID    int64
+	Guest       *Guest
 	Service     Service
 	Office      string
 	Slot        slots.Slot // from the slot engine: its start, end and places
@@ -288,18 +299,38 @@ type NewBooking struct {
 	Now         time.Time
 }
 
-// Book makes a booking in one transaction: the person's open bookings for the service stay within the service's
-// limit (the person's row is locked, so two tabs cannot both take the last one), the slot's counter is created or
-// its capacity brought up to date, and the insert is refused by PostgreSQL when the slot is full (ErrSlotTaken).
-// then writes the confirmation message in the same transaction. A second call with the same Key returns the
-// booking the first one made, without calling then again.
+// Guest is who books without an account: the address a code proved (lower case), their name, mobile number (""
+// or +digits) and the language of their messages.
+type Guest struct {
+	Email, Name, Phone, Lang string
+	VerifiedAt               time.Time // when the code was accepted
+}
+
+// Book makes a booking in one transaction: the person's (or the guest e-mail's) open bookings for the service stay
+// within the service's limit (the person's row is locked, or for a guest a lock on the address is taken, so two
+// tabs cannot both take the last one), the slot's counter is created or its capacity brought up to date, and the
+// insert is refused by PostgreSQL when the slot is full (ErrSlotTaken). then writes the confirmation message in the
+// same transaction. A second call with the same Key returns the booking the first one made, without calling then
+// again.
 func (db *DB) Book(ctx context.Context, nb NewBooking, then func(tx pgx.Tx, b Booking) error) (Booking, error) {
 	var out Booking
+	owner, ownerArg := "person_id", any(nb.PersonID)
+	var person *int64
+	var guest Guest
+	if nb.Guest != nil {
+		owner, ownerArg, guest = "guest_email", nb.Guest.Email, *nb.Guest
+	} else {
+		person = &nb.PersonID
+	}
 	err := pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `SELECT 1 FROM people WHERE id = $1 FOR UPDATE`, nb.PersonID); err != nil {
+		lock := `SELECT 1 FROM people WHERE id = $1 FOR UPDATE`
+		if nb.Guest != nil {
+			lock = `SELECT pg_advisory_xact_lock(hashtextextended('guest-booking:' || $1::text, 0))`
+		}
+		if _, err := tx.Exec(ctx, lock, ownerArg); err != nil {
 			return err
 		}
-		b, err := bookingBy(ctx, tx, `WHERE b.create_key = $1 AND b.person_id = $2`, nb.Key, nb.PersonID)
+		b, err := bookingBy(ctx, tx, `WHERE b.create_key = $1 AND b.`+owner+` = $2`, nb.Key, ownerArg)
 		if err == nil {
 			out = b
 			return nil
@@ -307,8 +338,8 @@ func (db *DB) Book(ctx context.Context, nb NewBooking, then func(tx pgx.Tx, b Bo
 			return err
 		}
 		var open int
-		if err := tx.QueryRow(ctx, `SELECT count(*) FROM bookings WHERE person_id = $1 AND service = $2
-			AND status = 'booked' AND starts_at > $3`, nb.PersonID, nb.Service.Code, nb.Now).Scan(&open); err != nil {
+		if err := tx.QueryRow(ctx, `SELECT count(*) FROM bookings WHERE `+owner+` = $1 AND service = $2
+			AND status = 'booked' AND starts_at > $3`, ownerArg, nb.Service.Code, nb.Now).Scan(&open); err != nil {
 			return err
 		}
 		if open >= nb.Service.MaxOpen {
@@ -321,9 +352,12 @@ func (db *DB) Book(ctx context.Context, nb NewBooking, then func(tx pgx.Tx, b Bo
 		}
 		var id int64
 		if err := tx.QueryRow(ctx, `INSERT INTO bookings (service, office, mode, starts_at, ends_at, person_id, lang,
-				interpreter, create_key, created_at, reschedule_token_hash)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`, nb.Service.Code, nb.Office, nb.Mode,
-			nb.Slot.Start, nb.Slot.End, nb.PersonID, nb.Lang, nb.Interpreter, nb.Key, nb.Now, nb.TokenHash).Scan(&id); err != nil {
+				interpreter, create_key, created_at, reschedule_token_hash, guest_email, guest_verified_at, guest_name,
+				guest_phone, guest_lang)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, nullif($12, ''), $13, nullif($14, ''), nullif($15, ''),
+				nullif($16, '')) RETURNING id`, nb.Service.Code, nb.Office, nb.Mode,
+			nb.Slot.Start, nb.Slot.End, person, nb.Lang, nb.Interpreter, nb.Key, nb.Now, nb.TokenHash, guest.Email,
+			nullTime(guest.VerifiedAt), guest.Name, guest.Phone, guest.Lang).Scan(&id); err != nil {
 			return err
 		}
 		if out, err = bookingBy(ctx, tx, `WHERE b.id = $1`, id); err != nil {
@@ -340,7 +374,8 @@ func (db *DB) Book(ctx context.Context, nb NewBooking, then func(tx pgx.Tx, b Bo
 		return out, nil
 	case errors.As(err, &pgErr) && pgErr.Code == "CS010":
 		return Booking{}, ErrSlotTaken
-	case errors.As(err, &pgErr) && pgErr.ConstraintName == "bookings_one_per_person_slot":
+	case errors.As(err, &pgErr) && (pgErr.ConstraintName == "bookings_one_per_person_slot" ||
+		pgErr.ConstraintName == "bookings_one_per_guest_slot"):
 		return Booking{}, ErrAlreadyBooked
 	case errors.Is(err, ErrBookingLimit):
 		return Booking{}, err
@@ -443,8 +478,9 @@ func (db *DB) MoveBooking(ctx context.Context, w BookingWhere, m Move, then func
 		}
 		var id int64
 		if err := tx.QueryRow(ctx, `INSERT INTO bookings (service, office, mode, starts_at, ends_at, person_id, guest_email,
-				guest_verified_at, lang, interpreter, created_at, reschedule_token_hash)
-			SELECT service, office, mode, $2, $3, person_id, guest_email, guest_verified_at, lang, interpreter, $4, $5
+				guest_verified_at, guest_name, guest_phone, guest_lang, lang, interpreter, created_at, reschedule_token_hash)
+			SELECT service, office, mode, $2, $3, person_id, guest_email, guest_verified_at, guest_name, guest_phone,
+				guest_lang, lang, interpreter, $4, $5
 			FROM bookings WHERE id = $1 RETURNING id`, old.ID, m.Slot.Start, m.Slot.End, m.Now, m.TokenHash).Scan(&id); err != nil {
 			return err
 		}
@@ -468,7 +504,8 @@ func (db *DB) MoveBooking(ctx context.Context, w BookingWhere, m Move, then func
 		return out, nil
 	case errors.As(err, &pgErr) && pgErr.Code == "CS010":
 		return Booking{}, ErrSlotTaken
-	case errors.As(err, &pgErr) && pgErr.ConstraintName == "bookings_one_per_person_slot":
+	case errors.As(err, &pgErr) && (pgErr.ConstraintName == "bookings_one_per_person_slot" ||
+		pgErr.ConstraintName == "bookings_one_per_guest_slot"):
 		return Booking{}, ErrAlreadyBooked
 	case errors.Is(err, ErrNotFound), errors.Is(err, ErrNotCancellable), errors.Is(err, ErrSlotPast):
 		return Booking{}, err

@@ -96,9 +96,10 @@ type CalendarBooking struct {
 	Lang        string    `db:"lang"`
 	Interpreter bool      `db:"interpreter"`
 	Status      string    `db:"status"`
-	Name        string    `db:"name"` // the resident's names, or a guest's e-mail address
+	Name        string    `db:"name"` // the resident's names, or the name a guest gave
 	FiscalCode  string    `db:"fiscal_code"`
 	Phone       string    `db:"phone"`
+	GuestEmail  string    `db:"guest_email"` // a guest's booking (no account): the address their code proved
 }
 
 // Occupies reports whether the booking takes a place (booked, arrived, no-show).
@@ -107,8 +108,10 @@ func (b CalendarBooking) Occupies() bool {
 }
 
 const calendarBookingSelect = `SELECT b.id, b.service, s.msg AS service_msg, b.mode, b.starts_at, b.ends_at, b.lang,
-	b.interpreter, b.status, coalesce(nullif(trim(p.given_name || ' ' || p.family_name), ''), p.fiscal_code, b.guest_email) AS name,
-	coalesce(p.fiscal_code, '') AS fiscal_code, coalesce(p.phone, '') AS phone
+	b.interpreter, b.status,
+	coalesce(nullif(trim(p.given_name || ' ' || p.family_name), ''), p.fiscal_code, b.guest_name, b.guest_email) AS name,
+	coalesce(p.fiscal_code, '') AS fiscal_code, coalesce(nullif(p.phone, ''), b.guest_phone, '') AS phone,
+	coalesce(b.guest_email, '') AS guest_email
 	FROM bookings b JOIN services s ON s.code = b.service JOIN offices o ON o.code = b.office
 	JOIN comuni c ON c.code = o.comune LEFT JOIN people p ON p.id = b.person_id `
 
