@@ -279,11 +279,40 @@ func (s *Server) findSlot(c *fiber.Ctx, t bookingTarget, start int64) (slots.Slo
 
 // nextFree returns the first free times of the service at the office from now on.
 func (s *Server) nextFree(c *fiber.Ctx, t bookingTarget, n int) ([]slots.Slot, error) {
-	free, err := s.DB.FreeSlots(c.UserContext(), t.Service, t.Office, 0, slots.DayOf(s.now(), i18n.Rome)+366, s.now())
+	ctx := c.UserContext()
+	free, err := s.DB.FreeSlots(ctx, t.Service, t.Office, 0, slots.DayOf(s.now(), i18n.Rome)+366, s.now())
 	if err != nil {
 		return nil, err
 	}
-	return free[:min(n, len(free))], nil
+	// Leave out the times whose free places others are confirming: offered to someone just refused, they would
+	// only be refused again. The holds of the first candidates are read in one round trip, a few more than shown.
+	mine := holdersOf(c)
+	now := s.now().Unix()
+	out := make([]slots.Slot, 0, n)
+	for len(free) > 0 && len(out) < n {
+		batch := free[:min(2*n, len(free))]
+		free = free[len(batch):]
+		pipe := s.Redis.Pipeline()
+		holds := make([]*redis.MapStringStringCmd, len(batch))
+		for i, sl := range batch {
+			holds[i] = pipe.HGetAll(ctx, s.holdKey(t, sl.Key()))
+		}
+		if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+			return nil, err
+		}
+		for i, sl := range batch {
+			others := 0
+			for who, v := range holds[i].Val() {
+				if until, _ := strconv.ParseInt(v, 10, 64); until > now && !slices.Contains(mine, who) {
+					others++
+				}
+			}
+			if others < sl.Left() && len(out) < n {
+				out = append(out, sl)
+			}
+		}
+	}
+	return out, nil
 }
 
 // renderUnavailable is the page of a time that cannot be had (past, not offered, held by someone else, just

@@ -219,6 +219,12 @@ func TestBookingRefusals(t *testing.T) {
 		resp, body := bruno.post(colloquio, "inizio", at)
 		wantStatus(t, resp, http.StatusConflict)
 		wantContains(t, body, "persona sta confermando questo orario", "Prossimi orari liberi")
+		// the next free times leave out the one another person is confirming, not for that person
+		if strings.Contains(body, `value="`+at+`"`) {
+			t.Errorf("the time anna holds is offered to bruno as free")
+		}
+		_, body = anna.post(colloquio, "inizio", romeSlot(time.November, 23, 9, 0))
+		wantContains(t, body, "Prossimi orari liberi", `value="`+at+`"`)
 		resp, body = confirm(bruno, colloquio, at, "BBBBBBBBBBBBBBBBBBBBBBBBBB", "modalita", "online", "lingua", "it")
 		wantStatus(t, resp, http.StatusConflict)
 		wantContains(t, body, "persona sta confermando questo orario", `name="modalita" value="online"`)
