@@ -203,7 +203,8 @@ function mirrorPosition(layer) {
 
 function addRtlTwin(rule) {
   const decls = rule.nodes.filter((d) => d.type === 'decl' && d.prop === 'background-position');
-  if (!decls.length) return;
+  // a rule written for one direction already (portal.css's "[dir=rtl] …") is left as it is
+  if (!decls.length || rule.selectors.every((s) => s.startsWith('[dir='))) return;
   const twin = rule.clone({ selectors: rule.selectors.map((s) => `[dir=rtl] ${s}`), nodes: [] });
   for (const d of decls) twin.append(d.clone({ value: postcss.list.comma(d.value).map(mirrorPosition).join(',') }));
   rule.after(twin);
