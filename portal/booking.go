@@ -277,6 +277,26 @@ func (s *Server) findSlot(c *fiber.Ctx, t bookingTarget, start int64) (slots.Slo
 	return sl, "", nil
 }
 
+// heldSlot finds the time at start among those the rules offer and checks that the request's holders hold it;
+// when not, it renders why with the next free times and reports ok false (err is the rendering's).
+func (s *Server) heldSlot(c *fiber.Ctx, t bookingTarget, start int64, typed typedChoices) (sl slots.Slot, until time.Time, ok bool, err error) {
+	sl, why, err := s.findSlot(c, t, start)
+	if err != nil {
+		return sl, until, false, err
+	}
+	if why != "" {
+		return sl, until, false, s.renderUnavailable(c, fiber.StatusUnprocessableEntity, t, why, typed)
+	}
+	until, state, err := s.heldFor(c.UserContext(), t, start, holdersOf(c))
+	if err != nil {
+		return sl, until, false, err
+	}
+	if state != holdOK {
+		return sl, until, false, s.renderUnavailable(c, fiber.StatusConflict, t, state, typed)
+	}
+	return sl, until, true, nil
+}
+
 // nextFree returns the first free times of the service at the office from now on.
 func (s *Server) nextFree(c *fiber.Ctx, t bookingTarget, n int) ([]slots.Slot, error) {
 	ctx := c.UserContext()

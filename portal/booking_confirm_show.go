@@ -29,19 +29,9 @@ func (s *Server) showBookingConfirmPage(c *fiber.Ctx) error {
 	if err != nil {
 		return c.Redirect(slotsPath(t.Service.Code, t.Office.Code), fiber.StatusSeeOther)
 	}
-	sl, why, err := s.findSlot(c, t, start)
-	if err != nil {
+	sl, until, ok, err := s.heldSlot(c, t, start, typed)
+	if !ok {
 		return err
-	}
-	if why != "" {
-		return s.renderUnavailable(c, fiber.StatusUnprocessableEntity, t, why, typed)
-	}
-	until, state, err := s.heldFor(c.UserContext(), t, start, holdersOf(c))
-	if err != nil {
-		return err
-	}
-	if state != holdOK {
-		return s.renderUnavailable(c, fiber.StatusConflict, t, state, typed)
 	}
 	f := newForm()
 	f.Values["modalita"], f.Values["lingua"], f.Values["interprete"] = typed.Mode, typed.Lang, typed.Interpreter

@@ -31,19 +31,9 @@ func (s *Server) submitGuestDetails(c *fiber.Ctx) error {
 		return s.renderGuestSignIn(c, t, start, typed)
 	}
 	setTyped(c, guestTyped{Name: c.FormValue("nome"), Email: c.FormValue("email"), Phone: c.FormValue("cellulare")})
-	sl, why, err := s.findSlot(c, t, start)
-	if err != nil {
+	sl, until, ok, err := s.heldSlot(c, t, start, typed)
+	if !ok {
 		return err
-	}
-	if why != "" {
-		return s.renderUnavailable(c, fiber.StatusUnprocessableEntity, t, why, typed)
-	}
-	until, state, err := s.heldFor(c.UserContext(), t, start, holdersOf(c))
-	if err != nil {
-		return err
-	}
-	if state != holdOK {
-		return s.renderUnavailable(c, fiber.StatusConflict, t, state, typed)
 	}
 	f := newForm()
 	for _, k := range []string{"nome", "email", "cellulare", "modalita", "lingua", "interprete", "key"} {

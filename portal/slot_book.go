@@ -39,19 +39,9 @@ func (s *Server) submitBooking(c *fiber.Ctx) error {
 	if err != nil {
 		return errBadRequest(errors.New("booking: no time"))
 	}
-	sl, why, err := s.findSlot(c, t, start)
-	if err != nil {
+	sl, until, ok, err := s.heldSlot(c, t, start, typed)
+	if !ok {
 		return err
-	}
-	if why != "" {
-		return s.renderUnavailable(c, fiber.StatusUnprocessableEntity, t, why, typed)
-	}
-	until, state, err := s.heldFor(ctx, t, start, holdersOf(c))
-	if err != nil {
-		return err
-	}
-	if state != holdOK {
-		return s.renderUnavailable(c, fiber.StatusConflict, t, state, typed)
 	}
 	f := newForm()
 	f.Values["modalita"], f.Values["lingua"], f.Values["interprete"], f.Values["key"] = typed.Mode, typed.Lang, typed.Interpreter, key
