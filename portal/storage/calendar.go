@@ -98,6 +98,8 @@ type CalendarBooking struct {
 	Name        string    `db:"name"` // the resident's names, or a guest's e-mail address
 	FiscalCode  string    `db:"fiscal_code"`
 	Phone       string    `db:"phone"`
+	StaffID     int64     `db:"staff_id"`    // the assigned worker (012), 0 for nobody
+	WorkerName  string    `db:"worker_name"` // their name
 }
 
 // Occupies reports whether the booking takes a place (booked, arrived, no-show).
@@ -107,9 +109,10 @@ func (b CalendarBooking) Occupies() bool {
 
 const calendarBookingSelect = `SELECT b.id, b.service, s.msg AS service_msg, b.mode, b.starts_at, b.ends_at, b.lang,
 	b.interpreter, b.status, coalesce(nullif(trim(p.given_name || ' ' || p.family_name), ''), p.fiscal_code, b.guest_email) AS name,
-	coalesce(p.fiscal_code, '') AS fiscal_code, coalesce(p.phone, '') AS phone
+	coalesce(p.fiscal_code, '') AS fiscal_code, coalesce(p.phone, '') AS phone, coalesce(b.staff_id, 0) AS staff_id,
+	coalesce(w.full_name, '') AS worker_name
 	FROM bookings b JOIN services s ON s.code = b.service JOIN offices o ON o.code = b.office
-	JOIN comuni c ON c.code = o.comune LEFT JOIN people p ON p.id = b.person_id `
+	JOIN comuni c ON c.code = o.comune LEFT JOIN people p ON p.id = b.person_id LEFT JOIN staff_users w ON w.id = b.staff_id `
 
 // CalendarSlot is one slot of a service with its places and every booking made for it.
 type CalendarSlot struct {
