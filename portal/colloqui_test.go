@@ -294,7 +294,6 @@ func TestColloquioDoor(t *testing.T) {
 	}
 	medPeer := wrk.next("peer")["peer"].(string)
 	med.send(map[string]any{"type": "chat", "text": "si sente?"}) // still waiting: goes nowhere
-	res.send(map[string]any{"type": "admit", "to": medPeer})      // not the worker's: ignored
 
 	wrk.send(map[string]any{"type": "admit", "to": annaPeer})
 	if a := res.next("admitted"); len(a["peers"].([]any)) != 2 {
@@ -304,11 +303,17 @@ func TestColloquioDoor(t *testing.T) {
 		t.Errorf("the worker was told %v", p)
 	}
 	res.send(map[string]any{"type": "signal", "to": "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "data": map[string]any{"x": 1}})
+	res.send(map[string]any{"type": "admit", "to": medPeer}) // only the worker admits
 	res.send(map[string]any{"type": "chat", "text": "Buongiorno"})
 	for _, s := range []*roomSocket{res, wrk} {
 		if c := s.next("chat"); c["text"] != "Buongiorno" || c["name"] != "Anna Test" || c["at"] != "08:55" || c["mine"] != (s == res) {
 			t.Errorf("chat: %v", c)
 		}
+	}
+	// (a browser's messages are handled in order: the admit was refused before the chat went out)
+	if in, err := e.srv.Redis.SMembers(t.Context(), e.prefix+"room:"+strconv.FormatInt(b.ID, 10)+":admitted").Result(); err != nil ||
+		len(in) != 1 || in[0] != "p:"+strconv.FormatInt(annaID, 10) {
+		t.Errorf("admitted: %v %v", in, err)
 	}
 	// the signalling: to one peer only, and only among admitted people
 	wrk.send(map[string]any{"type": "signal", "to": annaPeer, "data": map[string]any{"sdp": map[string]any{"type": "offer", "sdp": "v=0"}}})

@@ -241,6 +241,7 @@
           admitted = true;
           root.dataset.admitted = 'true';
           m.peers.forEach(function (f) { setPeer(f, true); });
+          Object.keys(peers).forEach(function (id) { connect(peers[id]); }); // those known while waiting too
           render();
           announce(say('admitted'));
           if (local) send({type: 'media', muted: muted});
@@ -287,20 +288,21 @@
   // --- chat and controls ---------------------------------------------------------------------------------------
 
   function addChat(m) {
-    var li = document.createElement('li');
+    var line = document.createElement('p');
     var who = document.createElement('strong');
     who.textContent = (m.mine ? say('you') : m.name) + ' ';
     var at = document.createElement('span');
     at.className = 'room-chat-at';
     at.dir = 'ltr';
     at.textContent = m.at;
-    var body = document.createElement('p');
+    var body = document.createElement('span');
+    body.className = 'room-chat-text';
     body.textContent = m.text;
-    li.appendChild(who);
-    li.appendChild(at);
-    li.appendChild(body);
+    line.appendChild(who);
+    line.appendChild(at);
+    line.appendChild(body);
     var log = $('room-chat-log');
-    log.appendChild(li);
+    log.appendChild(line);
     log.scrollTop = log.scrollHeight;
   }
 

@@ -1,0 +1,74 @@
+package portal
+
+import (
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+	"github.com/go-jose/go-jose/v4/jwt"
+
+	"github.com/comunitasocialecremasca/smartservices/portal/config"
+	"github.com/comunitasocialecremasca/smartservices/portal/storage"
+)
+
+// The Jitsi door: each participant is sent to the booking's room with a token signed with the app secret (HS256),
+// valid for minutes, naming the room and the person; only the worker is moderator.
+func TestJitsiToken(t *testing.T) {
+	secret := strings.Repeat("k", 40)
+	s := &Server{Deps: Deps{Config: &config.Config{Video: config.Video{JitsiURL: "https://meet.example.it",
+		JitsiAppID: "csc-portal", JitsiAppSecret: secret}}}}
+	now := time.Date(2026, 11, 24, 8, 55, 0, 0, time.UTC)
+	b := storage.RoomBooking{ID: 42, StartsAt: now.Add(5 * time.Minute), EndsAt: now.Add(35 * time.Minute)}
+	for _, g := range []roomGuest{
+		{Booking: b, Role: roleWorker, Identity: "s:7", Name: "Paola Ferri"},
+		{Booking: b, Role: roleResident, Identity: "p:3", Name: "Anna Bianchi"},
+		{Booking: b, Role: roleMediator, Identity: "m:1", Name: "Samira, mediatrice"},
+	} {
+		t.Run(g.Role, func(t *testing.T) {
+			to, err := s.jitsiRoomURL(g, now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			u, err := url.Parse(to)
+			if err != nil {
+				t.Fatal(err)
+			}
+			room := jitsiRoomName(secret, 42)
+			if u.Host != "meet.example.it" || u.Path != "/"+room || !strings.HasPrefix(room, "colloquio-42-") {
+				t.Errorf("room URL %s", to)
+			}
+			raw := u.Query().Get("jwt")
+			tok, err := jwt.ParseSigned(raw, []jose.SignatureAlgorithm{jose.HS256})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if typ := tok.Headers[0].ExtraHeaders["typ"]; typ != "JWT" {
+				t.Errorf("typ %v", typ)
+			}
+			var other jitsiClaims
+			if err := tok.Claims([]byte(strings.Repeat("x", 40)), &other); err == nil {
+				t.Error("the token verifies with another key")
+			}
+			var c jitsiClaims
+			if err := tok.Claims([]byte(secret), &c); err != nil {
+				t.Fatal(err)
+			}
+			if err := c.Claims.ValidateWithLeeway(jwt.Expected{Issuer: "csc-portal", Subject: "meet.example.it",
+				AnyAudience: jwt.Audience{"jitsi"}, Time: now.Add(4 * time.Minute)}, 0); err != nil {
+				t.Errorf("claims: %v", err)
+			}
+			if err := c.Claims.ValidateWithLeeway(jwt.Expected{Time: now.Add(6 * time.Minute)}, 0); err == nil {
+				t.Error("the token is still good after six minutes")
+			}
+			worker := g.Role == roleWorker
+			if c.Room != room || c.Context.User.Name != g.Name || c.Moderator != worker || c.Context.User.Moderator != worker {
+				t.Errorf("claims %+v", c)
+			}
+		})
+	}
+	if jitsiRoomName(secret, 42) == jitsiRoomName(strings.Repeat("z", 40), 42) || jitsiRoomName(secret, 42) == jitsiRoomName(secret, 43) {
+		t.Error("room names do not depend on the secret and the booking")
+	}
+}
