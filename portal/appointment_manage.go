@@ -108,7 +108,8 @@ func (s *Server) renderManaged(c *fiber.Ctx, status int, a appointmentAccess, al
 	return s.render(c, status, "appointment_manage", z.T("appointments.show.title", map[string]any{"Date": z.Date(a.Booking.StartsAt)}),
 		[]views.Crumb{s.home(c)}, map[string]any{"Booking": a.Booking, "Upcoming": a.Booking.Upcoming(s.now()),
 			"Language": lang, "Base": a.Base, "Alert": alert, "Moved": c.Query("spostato") == "1",
-			"Cancelled": c.Query("annullato") == "1"})
+			"Cancelled": c.Query("annullato") == "1",
+			"Room":      a.Booking.PersonID != nil && len(roomsOf([]storage.Booking{a.Booking}, s.now())) > 0})
 }
 
 // showManagedCancelPage asks to confirm cancelling through the link.

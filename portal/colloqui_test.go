@@ -2,7 +2,9 @@ package portal_test
 
 import (
 	"context"
+	"crypto/sha256"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -182,8 +184,20 @@ func TestColloquioDoor(t *testing.T) {
 	_, body = anna.get("/appuntamenti/" + strconv.FormatInt(b.ID, 10))
 	wantContains(t, body, `href="`+room+`"`, "videochiamata qui sul portale")
 
+	// so does the confirmation's link, through sign-in
+	secret := strings.Repeat("Q", 43)
+	sum := sha256.Sum256([]byte(secret))
+	if _, err := e.db.Pool.Exec(t.Context(), `UPDATE bookings SET reschedule_token_hash = $2 WHERE id = $1`, b.ID, sum[:]); err != nil {
+		t.Fatal(err)
+	}
+	guest := e.client(t)
+	_, body = guest.get("/appuntamenti/gestisci/" + secret)
+	wantContains(t, body, `href="`+room+`"`)
+	resp, _ := guest.get(room)
+	wantRedirect(t, resp, "/accesso?next="+url.QueryEscape(room))
+
 	// Monday: too early, with the time the room opens
-	resp, body := anna.get(room)
+	resp, body = anna.get(room)
 	wantStatus(t, resp, http.StatusForbidden)
 	wantContains(t, body, "È presto: la stanza apre alle 08:50 del 24 novembre 2026")
 
@@ -245,7 +259,6 @@ func TestColloquioDoor(t *testing.T) {
 		t.Fatal("no second invitation link")
 	}
 	invite := m[1]
-	guest := e.client(t)
 	resp, body = guest.get(first[1])
 	wantStatus(t, resp, http.StatusNotFound)
 	wantContains(t, body, "Invito non valido")
