@@ -23,6 +23,7 @@
   var retries = 0;
   var local = null;       // the camera and microphone stream, or null without devices
   var muted = {audio: false, video: false};
+  var noMedia = false;    // the camera and microphone could not be used: said once, and kept said
 
   var status = $('room-status');
   var announce = function (msg) { status.textContent = msg; };
@@ -36,6 +37,7 @@
     $('room-local').srcObject = stream;
     return stream;
   }, function () {
+    noMedia = true;
     announce(say('no_media'));
     $('room-mic').disabled = true;
     $('room-cam').disabled = true;
@@ -232,7 +234,7 @@
           me = m.you;
           admitted = m.admitted;
           root.dataset.admitted = String(admitted);
-          status.textContent = '';
+          status.textContent = noMedia ? say('no_media') : ''; // the "lost" of a reconnection is over
           m.peers.forEach(function (f) { setPeer(f, true); });
           render();
           if (local) send({type: 'media', muted: muted});
