@@ -11,7 +11,9 @@ CREATE INDEX bookings_staff ON bookings (staff_id, starts_at) WHERE staff_id IS 
 -- slot at the booking's office and service, aligned on the service's slot length, and not on leave then, the
 -- first who has no other appointment at that time. A slot opened by the office-wide hours only, or whose workers
 -- are all taken, gets none. A booking written with a worker keeps it. Rescheduling writes a new booking, which
--- gets the new slot's worker.
+-- gets the new slot's worker. Bookings of one slot cannot pick the same worker at once: the booking transaction
+-- holds the slot counter's row lock before it inserts (010), so each sees the ones before it; a worker with
+-- hours for two services could still get two appointments at one time, which staff then reassign.
 CREATE FUNCTION bookings_default_worker() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
     local_end   timestamp := NEW.ends_at AT TIME ZONE 'Europe/Rome';
