@@ -4,19 +4,15 @@ import (
 	"crypto/hmac"
 	"crypto/sha1" //nolint:gosec // coturn's REST credentials are HMAC-SHA1 by its definition
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"strconv"
 	"time"
 
-	"github.com/gofiber/contrib/websocket"
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/comunitasocialecremasca/smartservices/i18n"
 	"github.com/comunitasocialecremasca/smartservices/portal/storage"
-	"github.com/comunitasocialecremasca/smartservices/portal/views"
 )
 
 // Online colloqui: the video room of an online appointment. The booked resident enters at /colloqui/<id>, the
@@ -156,111 +152,6 @@ func (s *Server) mediatorGuest(c *fiber.Ctx) (roomGuest, error) {
 		Path: inviteColloquio + secret}, nil
 }
 
-// showColloquioPage is the resident's door.
-func (s *Server) showColloquioPage(c *fiber.Ctx) error {
-	g, err := s.residentGuest(c)
-	if err != nil {
-		return err
-	}
-	return s.enterRoomPage(c, g, roomCheck(g.Booking, s.now()))
-}
-
-// showInvitedColloquioPage is the mediator's door.
-func (s *Server) showInvitedColloquioPage(c *fiber.Ctx) error {
-	g, err := s.mediatorGuest(c)
-	if err != nil {
-		return err
-	}
-	return s.enterRoomPage(c, g, roomCheck(g.Booking, s.now()))
-}
-
-// showStaffColloquioPage is the worker's door.
-func (s *Server) showStaffColloquioPage(c *fiber.Ctx) error {
-	g, refusal, err := s.workerGuest(c, currentStaff(c))
-	if err != nil {
-		return err
-	}
-	if refusal == nil {
-		refusal = roomCheck(g.Booking, s.now())
-	}
-	return s.enterRoomPage(c, g, refusal)
-}
-
-// enterRoomPage renders the room (or sends to Jitsi), or the reason the guest cannot enter (403).
-func (s *Server) enterRoomPage(c *fiber.Ctx, g roomGuest, refusal *roomRefusal) error {
-	z := s.localizer(c)
-	b := g.Booking
-	crumbs := s.roomCrumbs(c, g)
-	render := func(status int, title string, data map[string]any) error {
-		if g.Role == roleWorker {
-			return s.renderStaff(c, status, "staff_colloquio", title, crumbs, data)
-		}
-		return s.render(c, status, "colloquio", title, crumbs, data)
-	}
-	data := map[string]any{"Booking": b, "Guest": g, "Calendar": calendarURL(b.Office, b.StartsAt)}
-	if refusal != nil {
-		args := map[string]any{}
-		for k, v := range refusal.Data {
-			if t, ok := v.(time.Time); ok {
-				v = z.Date(t)
-			}
-			args[k] = v
-		}
-		data["Refusal"] = z.T(refusal.Msg, args)
-		s.Log.Info("colloqui: refused", "role", g.Role, "reason", refusal.Msg)
-		return render(fiber.StatusForbidden, z.T("colloqui.refused.title"), data)
-	}
-	if s.Config.Video.JitsiURL != "" {
-		to, err := s.jitsiRoomURL(g, s.now())
-		if err != nil {
-			return err
-		}
-		return c.Redirect(to, fiber.StatusSeeOther)
-	}
-	ice, err := json.Marshal(s.iceServers(b, s.now()))
-	if err != nil {
-		return err
-	}
-	text, err := json.Marshal(roomTexts(z))
-	if err != nil {
-		return err
-	}
-	data["ICE"], data["Text"] = string(ice), string(text)
-	data["Waiting"] = g.Role != roleWorker
-	data["Times"] = b.StartsAt.In(i18n.Rome).Format("15:04") + "–" + b.EndsAt.In(i18n.Rome).Format("15:04")
-	if g.Role == roleWorker {
-		inv, err := s.DB.ValidInvitation(c.UserContext(), b.ID)
-		if err != nil && !errors.Is(err, storage.ErrNotFound) {
-			return err
-		}
-		data["Invitation"] = inv
-	}
-	return render(fiber.StatusOK, z.T("colloqui.room.title"), data)
-}
-
-func (s *Server) roomCrumbs(c *fiber.Ctx, g roomGuest) []views.Crumb {
-	z := s.localizer(c)
-	switch g.Role {
-	case roleResident:
-		return []views.Crumb{s.home(c), {Title: z.T("nav.personal_area"), URL: "/area-personale"},
-			{Title: z.T("appointments.mine.title"), URL: appointmentsPath}}
-	case roleWorker:
-		return []views.Crumb{s.staffCrumb(c), {Title: z.T("calendar.title"), URL: calendarURL(g.Booking.Office, g.Booking.StartsAt)}}
-	}
-	return []views.Crumb{s.home(c)}
-}
-
-// roomTexts are the page script's messages, in the page's language; {name} stands for a participant's name.
-func roomTexts(z *i18n.Localizer) map[string]string {
-	out := map[string]string{}
-	for _, k := range []string{"joined", "left", "waits", "worker_here", "worker_away", "admit", "you", "connecting",
-		"connected", "failed", "mic_off", "cam_off", "ended", "replaced", "hung_up", "lost", "no_media", "nobody_waits",
-		"admitted", "role_resident", "role_worker", "role_mediator"} {
-		out[k] = z.T("colloqui.js."+k, map[string]any{"Name": "{name}"})
-	}
-	return out
-}
-
 // iceServer is one entry of RTCPeerConnection's iceServers.
 type iceServer struct {
 	URLs       []string `json:"urls"`
@@ -294,98 +185,6 @@ func (s *Server) iceServers(b storage.RoomBooking, now time.Time) []iceServer {
 		out = append(out, turn)
 	}
 	return out
-}
-
-// checkWebSocket refuses a handshake that is not one, or that a page of another site started: a handshake is a
-// GET but opens a channel in the user's name, so it gets the cross-origin check of a POST.
-func (s *Server) checkWebSocket(c *fiber.Ctx) error {
-	if !websocket.IsWebSocketUpgrade(c) {
-		return &Error{Status: fiber.StatusUpgradeRequired, Msg: "bad_request"}
-	}
-	req := &http.Request{Method: fiber.MethodPost, Host: string(c.Request().Host()), Header: http.Header{}}
-	for _, h := range []string{"Sec-Fetch-Site", "Origin"} {
-		if v := c.Get(h); v != "" {
-			req.Header.Set(h, v)
-		}
-	}
-	if err := s.crossOrigin.Check(req); err != nil {
-		return errCSRF(err)
-	}
-	return nil
-}
-
-// roomSocket upgrades to the room's WebSocket for a guest the door let through.
-func (s *Server) roomSocket(c *fiber.Ctx, g roomGuest, refusal *roomRefusal) error {
-	if refusal == nil {
-		refusal = roomCheck(g.Booking, s.now())
-	}
-	if refusal != nil {
-		return errRoomRefused(errors.New(refusal.Msg))
-	}
-	if s.Config.Video.JitsiURL != "" {
-		return errRoomRefused(errors.New("colloqui: the rooms are on Jitsi"))
-	}
-	return websocket.New(func(ws *websocket.Conn) { s.serveRoom(ws, g) })(c)
-}
-
-// socketRefusal is a door's error as the WebSocket answers it: whatever the page would show as not found (another
-// resident's appointment, a stale invitation) is a plain 403 here, like every other refusal.
-func socketRefusal(err error) error {
-	var pe *Error
-	if errors.As(err, &pe) && pe.Status == fiber.StatusNotFound {
-		return errRoomRefused(err)
-	}
-	return err
-}
-
-// openColloquioSocket is the resident's WebSocket.
-func (s *Server) openColloquioSocket(c *fiber.Ctx) error {
-	if err := s.checkWebSocket(c); err != nil {
-		return err
-	}
-	g, err := s.residentGuest(c)
-	if err != nil {
-		return socketRefusal(err)
-	}
-	return s.roomSocket(c, g, nil)
-}
-
-// openInvitedColloquioSocket is the mediator's WebSocket.
-func (s *Server) openInvitedColloquioSocket(c *fiber.Ctx) error {
-	if err := s.checkWebSocket(c); err != nil {
-		return err
-	}
-	g, err := s.mediatorGuest(c)
-	if err != nil {
-		return socketRefusal(err)
-	}
-	return s.roomSocket(c, g, nil)
-}
-
-// openStaffColloquioSocket is the worker's WebSocket: the staff session's account, loaded as on every staff page
-// (a disabled account is refused at once).
-func (s *Server) openStaffColloquioSocket(c *fiber.Ctx) error {
-	if err := s.checkWebSocket(c); err != nil {
-		return err
-	}
-	var u *storage.StaffUser
-	if id := staffIDOf(s.staffSessions.of(c).User()); id != 0 {
-		acct, err := s.DB.StaffUserByID(c.UserContext(), id)
-		if err != nil && !errors.Is(err, storage.ErrNotFound) {
-			return err
-		}
-		if err == nil && acct.DisabledAt == nil && !acct.MustChangePassword {
-			u = &acct
-		}
-	}
-	if u == nil {
-		return errRoomRefused(errors.New("colloqui: no staff session"))
-	}
-	g, refusal, err := s.workerGuest(c, u)
-	if err != nil {
-		return socketRefusal(err)
-	}
-	return s.roomSocket(c, g, refusal)
 }
 
 // roomsOf are the online appointments whose room is open or will open: booked (or already marked), not over.

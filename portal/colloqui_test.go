@@ -158,7 +158,8 @@ var inviteLinkRe = regexp.MustCompile(`id="invite-link" class="form-control" val
 // before to the end; never another resident, a colleague, staff of another sub-ambito, a stale invitation, a
 // phone appointment or a cancelled one. The page and the WebSocket say the same.
 func TestColloquioDoor(t *testing.T) {
-	e, clk := newStaffEnv(t, withMail(), withVar("SESSION_MAX", "240h"))
+	e, clk := newStaffEnv(t, withMail(), withVar("SESSION_MAX", "240h"), withVar("STUN_URLS", "stun:turn.example.it:3478"),
+		withVar("TURN_URLS", "turn:turn.example.it:3478"), withVar("TURN_SECRET", "coturn-static-auth-secret"))
 	anna := e.citizen(t, "anna@example.org", cfAnna)
 	mario := e.citizen(t, "mario@example.org", cfMario)
 	op := e.newStaff(t, "op.video", "operatore", "crema")
@@ -205,7 +206,11 @@ func TestColloquioDoor(t *testing.T) {
 	clk.set(rome(24, 8, 55, 0))
 	resp, body = anna.get(room)
 	wantStatus(t, resp, http.StatusOK)
-	wantContains(t, body, `data-ws="`+room+`/ws"`, "Nulla viene registrato", "Sala d&#39;attesa", "Riaggancia", `aria-pressed="true"`)
+	wantContains(t, body, `data-ws="`+room+`/ws"`, "Nulla viene registrato", "Sala d&#39;attesa", "Riaggancia", `aria-pressed="true"`,
+		`&#34;urls&#34;:[&#34;turn:turn.example.it:3478&#34;],&#34;username&#34;:&#34;`+strconv.FormatInt(b.EndsAt.Add(time.Hour).Unix(), 10))
+	if csp := resp.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "connect-src 'self' ws://127.0.0.1:8080") {
+		t.Errorf("the room's CSP: %s", csp)
+	}
 	resp, _ = mario.get(room)
 	wantStatus(t, resp, http.StatusNotFound)
 	resp, body = anna.get("/colloqui/" + strconv.FormatInt(phone.ID, 10))

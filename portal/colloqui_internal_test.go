@@ -1,7 +1,11 @@
 package portal
 
 import (
+	"crypto/hmac"
+	"crypto/sha1" //nolint:gosec // coturn's scheme
+	"encoding/base64"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -70,5 +74,28 @@ func TestJitsiToken(t *testing.T) {
 	}
 	if jitsiRoomName(secret, 42) == jitsiRoomName(strings.Repeat("z", 40), 42) || jitsiRoomName(secret, 42) == jitsiRoomName(secret, 43) {
 		t.Error("room names do not depend on the secret and the booking")
+	}
+}
+
+// The ICE servers of the configuration; with coturn's shared secret, credentials of the room's own that expire an
+// hour after it ends.
+func TestICEServers(t *testing.T) {
+	now := time.Date(2026, 11, 24, 8, 55, 0, 0, time.UTC)
+	b := storage.RoomBooking{ID: 42, StartsAt: now.Add(5 * time.Minute), EndsAt: now.Add(35 * time.Minute)}
+	s := &Server{Deps: Deps{Config: &config.Config{Video: config.Video{STUNURLs: []string{"stun:turn.example.it:3478"},
+		TURNURLs: []string{"turn:turn.example.it:3478"}, TURNSecret: "coturn-secret"}}}}
+	got := s.iceServers(b, now)
+	if len(got) != 2 || got[0].URLs[0] != "stun:turn.example.it:3478" || got[0].Username != "" {
+		t.Fatalf("ICE servers %+v", got)
+	}
+	wantUser := strconv.FormatInt(b.EndsAt.Add(time.Hour).Unix(), 10) + ":colloquio42"
+	mac := hmac.New(sha1.New, []byte("coturn-secret"))
+	mac.Write([]byte(wantUser))
+	if got[1].Username != wantUser || got[1].Credential != base64.StdEncoding.EncodeToString(mac.Sum(nil)) {
+		t.Errorf("TURN credentials %+v", got[1])
+	}
+	s.Config.Video = config.Video{TURNURLs: []string{"turns:turn.example.it:5349"}, TURNUsername: "portal", TURNCredential: "pw"}
+	if got := s.iceServers(b, now); len(got) != 1 || got[0].Username != "portal" || got[0].Credential != "pw" {
+		t.Errorf("fixed TURN account %+v", got)
 	}
 }
