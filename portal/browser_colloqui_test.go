@@ -158,8 +158,9 @@ func TestBrowserColloquio(t *testing.T) {
 }
 
 // The worker invites a mediator, in Italian and in Arabic, at phone size with axe-core: the invitation page, a
-// missing name refused next to the field, the link shown once; the mediator opens it and waits (in a browser
-// without camera or microphone, which the page explains) until the worker, not connected yet, lets them in.
+// missing name refused next to the field, the link shown once (a second one replaces the first); the mediator
+// opens the last and waits (in a browser without camera or microphone, which the page explains) for the worker,
+// not connected yet.
 func TestBrowserColloquioInvite(t *testing.T) {
 	e, clk := newStaffEnv(t, withVar("SESSION_MAX", "240h"))
 	op := e.newStaff(t, "op.video", "operatore", "crema")
@@ -176,14 +177,15 @@ func TestBrowserColloquioInvite(t *testing.T) {
 	clk.set(rome(24, 8, 55, 0))
 	opc := e.signIn(t, clk, op)
 	base := e.listen(t)
+	var path string // the last invitation's
 	for _, lang := range browserLanguages {
 		t.Run(lang.code, func(t *testing.T) {
-			check := func(p *browsertest.Page, want, status int) { t.Helper(); checkPage(t, p, lang.dir, want, status) }
 			page := chromium.Browser(t).NewPage(t, browsertest.WithLanguage(lang.code))
+			check := func(want, status int) { t.Helper(); checkPage(t, page, lang.dir, want, status) }
 			setCookie(t, page, base, portal.StaffSessionCookie, opc.cookie(portal.StaffSessionCookie))
-			check(page, http.StatusOK, page.Navigate(t, base+invite))
+			check(http.StatusOK, page.Navigate(t, base+invite))
 			page.SetValue(t, "#nome", "  ")
-			check(page, http.StatusUnprocessableEntity, page.Submit(t, "#nome"))
+			check(http.StatusUnprocessableEntity, page.Submit(t, "#nome"))
 			if page.Attr(t, "#nome", "aria-invalid") != "true" {
 				t.Error("the missing name is not marked")
 			}
@@ -195,13 +197,14 @@ func TestBrowserColloquioInvite(t *testing.T) {
 			if !strings.HasPrefix(link, "http://") || !strings.Contains(link, "/colloqui/invito/") {
 				t.Fatalf("invitation link %q", link)
 			}
-			path := link[strings.Index(link, "/colloqui/"):]
-
-			mediator := chromium.Browser(t).NewPage(t, browsertest.WithLanguage(lang.code))
-			check(mediator, http.StatusOK, mediator.Navigate(t, base+path))
-			mediator.WaitVisible(t, "#room-waiting")
-			waitJS(t, mediator, "no camera explained", `document.querySelector('#room-mic').disabled && document.querySelector('#room-status').textContent !== ''`)
-			check(mediator, http.StatusOK, http.StatusOK) // the waiting room, the worker not there yet
+			path = link[strings.Index(link, "/colloqui/"):]
 		})
 	}
+
+	// the mediator, in Italian (the Arabic waiting room is the resident's in TestBrowserColloquio)
+	mediator := chromium.Browser(t).NewPage(t, browsertest.WithLanguage("it"))
+	checkPage(t, mediator, "ltr", http.StatusOK, mediator.Navigate(t, base+path))
+	mediator.WaitVisible(t, "#room-waiting")
+	waitJS(t, mediator, "no camera explained", `document.querySelector('#room-mic').disabled && document.querySelector('#room-status').textContent !== ''`)
+	checkPage(t, mediator, "ltr", http.StatusOK, http.StatusOK) // the waiting room, the worker not there yet
 }
