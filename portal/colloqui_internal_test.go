@@ -4,6 +4,8 @@ import (
 	"crypto/hmac"
 	"crypto/sha1" //nolint:gosec // coturn's scheme
 	"encoding/base64"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strconv"
 	"strings"
@@ -12,7 +14,9 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
+	"github.com/gofiber/fiber/v2"
 
+	"github.com/comunitasocialecremasca/smartservices/i18n"
 	"github.com/comunitasocialecremasca/smartservices/portal/config"
 	"github.com/comunitasocialecremasca/smartservices/portal/storage"
 )
@@ -74,6 +78,25 @@ func TestJitsiToken(t *testing.T) {
 	}
 	if jitsiRoomName(secret, 42) == jitsiRoomName(strings.Repeat("z", 40), 42) || jitsiRoomName(secret, 42) == jitsiRoomName(secret, 43) {
 		t.Error("room names do not depend on the secret and the booking")
+	}
+
+	// the door lets the guest through to Jitsi with a fresh token
+	var err error
+	if s.I18n, err = i18n.New(); err != nil {
+		t.Fatal(err)
+	}
+	s.Now = func() time.Time { return now }
+	app := fiber.New()
+	app.Get("/", func(c *fiber.Ctx) error {
+		return s.enterRoomPage(c, roomGuest{Booking: b, Role: roleResident, Identity: "p:3", Name: "Anna"}, nil)
+	})
+	resp, err := app.Test(httptest.NewRequest(http.MethodGet, "/", nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if loc := resp.Header.Get("Location"); resp.StatusCode != http.StatusSeeOther ||
+		!strings.HasPrefix(loc, "https://meet.example.it/"+jitsiRoomName(secret, 42)+"?jwt=ey") {
+		t.Errorf("the door: %d to %q", resp.StatusCode, loc)
 	}
 }
 
