@@ -109,7 +109,8 @@ func (s *Server) renderManaged(c *fiber.Ctx, status int, a appointmentAccess, al
 		[]views.Crumb{s.home(c)}, map[string]any{"Booking": a.Booking, "Upcoming": a.Booking.Upcoming(s.now()),
 			"Language": lang, "Base": a.Base, "Alert": alert, "Moved": c.Query("spostato") == "1",
 			"Cancelled": c.Query("annullato") == "1", "HowTo": howTo(a.Booking),
-			"Booked": c.Query("prenotato") == "1" && a.Booking.Guest() && a.Booking.Upcoming(s.now())})
+			"Booked": c.Query("prenotato") == "1" && a.Booking.Guest() && a.Booking.Upcoming(s.now()),
+			"Room":   a.Booking.PersonID != nil && len(roomsOf([]storage.Booking{a.Booking}, s.now())) > 0})
 }
 
 // howTo is the message ID of how an appointment takes place; a guest is called on the number they gave, not a

@@ -31,7 +31,7 @@ func (s *Server) showAppointmentsPage(c *fiber.Ctx) error {
 	z := s.localizer(c)
 	return s.render(c, fiber.StatusOK, "appointments", z.T("appointments.mine.title"),
 		[]views.Crumb{s.home(c), {Title: z.T("nav.personal_area"), URL: "/area-personale"}},
-		map[string]any{"Upcoming": upcoming, "Other": other, "Cancelled": c.Query("annullato") == "1"})
+		map[string]any{"Upcoming": upcoming, "Other": other, "Cancelled": c.Query("annullato") == "1", "Rooms": roomsOf(all, now)})
 }
 
 // loadAppointment is the resident's own appointment in the URL; anyone else's does not exist for them.
@@ -57,5 +57,6 @@ func (s *Server) renderAppointment(c *fiber.Ctx, status int, b storage.Booking, 
 	lang, _ := s.I18n.Lookup(b.Lang)
 	return s.render(c, status, "appointment", z.T("appointments.show.title", map[string]any{"Date": z.Date(b.StartsAt)}),
 		s.bookingCrumbs(c), map[string]any{"Booking": b, "Upcoming": b.Upcoming(s.now()), "Language": lang,
-			"Booked": c.Query("prenotato") == "1", "Moved": c.Query("spostato") == "1", "Alert": alert})
+			"Booked": c.Query("prenotato") == "1", "Moved": c.Query("spostato") == "1", "Alert": alert,
+			"Room": len(roomsOf([]storage.Booking{b}, s.now())) > 0})
 }

@@ -1,6 +1,7 @@
 package portal_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -233,6 +234,14 @@ func TestGuestBookingRefusals(t *testing.T) {
 			"modalita", "in_person", "lingua", "it")
 		wantStatus(t, resp, http.StatusUnprocessableEntity)
 		wantContains(t, body, "Il numero di telefono non è valido", `value="12ab"`, `value="Laura"`)
+		// an online colloquio's room is entered from the personal area: a guest cannot book one
+		if _, err := e.db.Pool.Exec(context.Background(), `UPDATE services SET modes = modes || '{online}' WHERE code = 'segretariato-sociale'`); err != nil {
+			t.Fatal(err)
+		}
+		defer e.db.Pool.Exec(context.Background(), `UPDATE services SET modes = array_remove(modes, 'online') WHERE code = 'segretariato-sociale'`) //nolint:errcheck
+		resp, body = guestDetails(v, segretariato, start, "nome", "Laura", "email", "laura@example.org", "modalita", "online", "lingua", "it")
+		wantStatus(t, resp, http.StatusUnprocessableEntity)
+		wantContains(t, body, "accedi per prenotarlo online", `value="online" checked`, `value="laura@example.org"`)
 	})
 
 	t.Run("expired hold", func(t *testing.T) {

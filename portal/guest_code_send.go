@@ -59,6 +59,8 @@ func (s *Server) submitGuestDetails(c *fiber.Ctx) error {
 	f.fail("cellulare", msg)
 	if !slices.Contains(t.Service.Modes, typed.Mode) {
 		f.fail("modalita", "appointments.error.mode")
+	} else if typed.Mode == "online" {
+		f.fail("modalita", "appointments.guest.error.online") // the video room's door is the personal area
 	} else if typed.Mode == "phone" && p.Phone == "" && msg == "" {
 		f.fail("cellulare", "appointments.guest.error.phone_needed")
 	}

@@ -123,6 +123,13 @@ func (s *Server) routes() {
 	app.Get(managePath+":token/sposta", withSession(s.showAppointmentMovePage)...)
 	app.Post(managePath+":token/sposta", withSession(s.submitAppointmentMove)...)
 	app.Get(managePath+":token/calendario.ics", withSession(s.downloadAppointmentCalendar)...)
+	// Online colloqui (colloqui.go): an online appointment's video room for the resident, and for the mediator the
+	// worker invited; each page has its WebSocket (signalling and chat, relayed among nodes through Redis).
+	socket := chain(s.crossOriginMiddleware, s.sessions.middleware(s.now), s.languageMiddleware)
+	app.Get(colloquiPath+"/:id<int>", signedIn(s.showColloquioPage)...)
+	app.Get(colloquiPath+"/:id<int>/ws", socket(s.openColloquioSocket)...)
+	app.Get(inviteColloquio+":token", withSession(s.showInvitedColloquioPage)...)
+	app.Get(inviteColloquio+":token/ws", socket(s.openInvitedColloquioSocket)...)
 	// The steps up to the confirm page are open to visitors for services that allow guests (booking_guest.go), who
 	// confirm with a code sent to their e-mail; for the others they ask to sign in.
 	app.Get(bookingPath, withSession(s.showBookingServicesPage)...)

@@ -72,6 +72,7 @@ func (s *Server) staffRoutes() {
 	app.Post(calendarPath+"/blocchi/:id<int>/rimuovi", anyRole(s.submitStaffCalendarUnblock)...)
 	app.Post(calendarPath+"/:id<int>/arrivato", anyRole(s.submitStaffBookingArrived)...)
 	app.Post(calendarPath+"/:id<int>/assente", anyRole(s.submitStaffBookingNoShow)...)
+	app.Post(calendarPath+"/:id<int>/operatore", anyRole(s.submitStaffBookingAssign)...)
 	app.Get(staffBookPath, anyRole(s.showStaffBookForPage)...)
 	app.Post(staffBookPath, anyRole(s.submitStaffBookFor)...)
 	app.Post(staffBookPath+"/persona", anyRole(s.submitStaffPersonCreate)...)
@@ -85,6 +86,13 @@ func (s *Server) staffRoutes() {
 	app.Post(availabilityPath+"/orari/:id<int>/rimuovi", district(s.submitStaffPatternRemove)...)
 	app.Post(availabilityPath+"/eccezioni", district(s.submitStaffExceptionAdd)...)
 	app.Post(availabilityPath+"/eccezioni/:id<int>/rimuovi", district(s.submitStaffExceptionRemove)...)
+	// Online colloqui (colloqui.go): the assigned worker's door to the room, its WebSocket, the mediator's invitation.
+	app.Get(staffColloquiPath+"/:id<int>", anyRole(s.showStaffColloquioPage)...)
+	app.Get(staffColloquiPath+"/:id<int>/ws", chain(s.crossOriginMiddleware, s.staffSessions.middleware(s.now),
+		s.languageMiddleware, staffNoStore)(s.openStaffColloquioSocket)...)
+	app.Get(staffColloquiPath+"/:id<int>/invito", anyRole(s.showColloquioInvitePage)...)
+	app.Post(staffColloquiPath+"/:id<int>/invito", anyRole(s.submitColloquioInvite)...)
+	app.Post(staffColloquiPath+"/:id<int>/invito/revoca", anyRole(s.submitColloquioInviteRevoke)...)
 
 	// Statistics for planning: every role, each within its scope (in the queries), and their tables as CSV.
 	app.Get("/backoffice/statistiche", anyRole(s.showStaffStatsPage)...)

@@ -55,6 +55,7 @@ type Server struct {
 	crossOrigin   *http.CrossOriginProtection
 	oidc          *oidcRP // nil when SPID/CIE sign-in is off
 	templates     *notifications.Templates
+	rooms         *roomHub // the video rooms' connections on this node (colloqui_hub.go)
 	draining      atomic.Bool
 }
 
@@ -110,6 +111,8 @@ func New(d Deps) (*Server, error) {
 		// Fiber reuses request buffers after the handler returns; the portal keeps strings in sessions and logs.
 		Immutable: true,
 	})
+	s.rooms = newRoomHub(d.Redis, d.Config.RedisPrefix, d.Log)
+	s.app.Hooks().OnShutdown(func() error { s.rooms.close(); return nil })
 	s.routes()
 	return s, nil
 }

@@ -183,5 +183,10 @@ func (s *Server) renderCalendar(c *fiber.Ctx, status int, q calendarQuery, block
 	data["Self"] = q.url()
 	data["BookURL"] = calendarPath + "/prenota?sede=" + url.QueryEscape(q.Office)
 	data["Languages"] = i18n.Languages
+	// who may receive the appointments (colloqui): the form on each booking, and the room's link for one's own
+	if data["Assignable"], err = s.DB.AssignableWorkers(ctx, u.ID, q.Office); err != nil {
+		return err
+	}
+	data["Me"], data["Now"] = u.ID, s.now()
 	return s.renderStaff(c, status, "staff_calendar", z.T("calendar.title"), []views.Crumb{s.staffCrumb(c)}, data)
 }

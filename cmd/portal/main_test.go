@@ -160,7 +160,7 @@ func TestDevIsIdempotentAndStopsWhatItStarted(t *testing.T) {
 		return strings.Join(seen, "\n")
 	}
 	first := run()
-	for _, want := range []string{"13 migrations applied", "admin", "coordinatore", "operatore.crema", "password:"} {
+	for _, want := range []string{"14 migrations applied", "admin", "coordinatore", "operatore.crema", "password:"} {
 		if !strings.Contains(first, want) {
 			t.Errorf("first run lacks %q:\n%s", want, first)
 		}

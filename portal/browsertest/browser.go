@@ -32,6 +32,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -58,9 +59,9 @@ type Browser struct {
 
 // Launch starts a Chromium that closes when the test ends. Prefer [Shared]
 // when several tests of a package need a browser: a start costs about a second.
-func Launch(t testing.TB) *Browser {
+func Launch(t testing.TB, opts ...LaunchOption) *Browser {
 	t.Helper()
-	b, err := start()
+	b, err := start(opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,10 +115,37 @@ func chromiumPath() (string, error) {
 		"(`make test` installs it) or point CHROMIUM_BIN at a Chrome or Chromium binary")
 }
 
-func start() (*Browser, error) {
+// LaunchOption changes how [Launch] starts Chromium.
+type LaunchOption func(*launchConfig)
+
+type launchConfig struct {
+	flags   []chromedp.ExecAllocatorOption
+	disable []string // features turned off besides the usual ones
+}
+
+// WithFakeMedia gives the browser a fake camera and microphone that ask for no
+// permission, and lets WebRTC connect two browsers of one machine without a
+// network: over the loopback interface, with real addresses instead of mDNS
+// names that nothing here would resolve.
+func WithFakeMedia() LaunchOption {
+	return func(c *launchConfig) {
+		c.flags = append(c.flags,
+			chromedp.Flag("use-fake-device-for-media-stream", true),
+			chromedp.Flag("use-fake-ui-for-media-stream", true),
+			chromedp.Flag("allow-loopback-in-peer-connection", true),
+		)
+		c.disable = append(c.disable, "WebRtcHideLocalIpsWithMdns")
+	}
+}
+
+func start(launch ...LaunchOption) (*Browser, error) {
 	path, err := chromiumPath()
 	if err != nil {
 		return nil, err
+	}
+	var cfg launchConfig
+	for _, o := range launch {
+		o(&cfg)
 	}
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(path),
@@ -129,10 +157,12 @@ func start() (*Browser, error) {
 		chromedp.Flag("disable-quic", true),
 		chromedp.Flag("disable-domain-reliability", true),
 		chromedp.Flag("no-pings", true),
-		chromedp.Flag("disable-features", "Translate,BlinkGenPropertyTrees,MediaRouter,OptimizationHints"),
+		chromedp.Flag("disable-features", strings.Join(append([]string{"Translate", "BlinkGenPropertyTrees", "MediaRouter",
+			"OptimizationHints"}, cfg.disable...), ",")),
 		// No user-data-dir flag on purpose: chromedp then makes a fresh one
 		// per start, removes it, and kills helper processes left behind.
 	)
+	opts = append(opts, cfg.flags...)
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(allocCtx)
 	b := &Browser{ctx: ctx, cancelAlloc: cancelAlloc, cancel: cancel}

@@ -11,6 +11,7 @@ import (
 	"net/netip"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -45,6 +46,21 @@ type Config struct {
 	Identity Identity // OIDC_*, EMAIL_SIGNIN: how residents sign in
 
 	Documents Documents // DOCUMENTS_*, S3_*, CLAMD_ADDRESS: where uploaded files are kept and how they are checked
+
+	Video Video // STUN_URLS, TURN_*, JITSI_*: the video rooms of online colloqui
+}
+
+// Video configures the rooms of online appointments: the ICE servers the browsers use to reach each other
+// (STUN to learn their public address, TURN to relay when no direct path exists), or a self-hosted Jitsi.
+type Video struct {
+	STUNURLs       []string // STUN_URLS: stun: or stuns: URLs
+	TURNURLs       []string // TURN_URLS: turn: or turns: URLs
+	TURNUsername   string   // TURN_USERNAME: a fixed TURN account
+	TURNCredential string   // TURN_CREDENTIAL
+	TURNSecret     string   // TURN_SECRET: coturn's static-auth-secret, for short-lived credentials instead
+	JitsiURL       string   // JITSI_URL: https:// base of a self-hosted Jitsi Meet; empty: the portal's own rooms
+	JitsiAppID     string   // JITSI_APP_ID: the JWT issuer Jitsi accepts
+	JitsiAppSecret string   // JITSI_APP_SECRET: the HS256 key Jitsi verifies tokens with
 }
 
 // Documents configures the storage and checks of uploaded files.
@@ -92,6 +108,8 @@ var Variables = []string{
 	"OIDC_ISSUER", "OIDC_CLIENT_ID", "OIDC_CLIENT_SECRET", "OIDC_ACR", "EMAIL_SIGNIN",
 	"DOCUMENTS_STORE", "DOCUMENTS_DIR", "DOCUMENTS_KEY", "DOCUMENTS_MAX_FILE", "DOCUMENTS_MAX_APPLICATION",
 	"S3_ENDPOINT", "S3_BUCKET", "S3_REGION", "S3_ACCESS_KEY", "S3_SECRET_KEY", "CLAMD_ADDRESS",
+	"STUN_URLS", "TURN_URLS", "TURN_USERNAME", "TURN_CREDENTIAL", "TURN_SECRET", "JITSI_URL", "JITSI_APP_ID",
+	"JITSI_APP_SECRET",
 }
 
 // Load reads the configuration from getenv (os.Getenv when nil). The error lists every bad value, one per line.
@@ -163,6 +181,7 @@ func Load(getenv func(string) string) (*Config, error) {
 	c.Notify = p.notify()
 	c.Identity = p.identity()
 	c.Documents = p.documents()
+	c.Video = p.video()
 	if len(p.errs) > 0 {
 		return nil, errors.New("invalid configuration:\n  " + strings.Join(p.errs, "\n  "))
 	}
@@ -392,4 +411,54 @@ func (p *parser) identity() Identity {
 		p.bad("EMAIL_SIGNIN", "cannot be off when OIDC_ISSUER is empty: residents would have no way to sign in")
 	}
 	return id
+}
+
+// video reads and checks the variables of the online colloqui's rooms.
+func (p *parser) video() Video {
+	v := Video{
+		STUNURLs:       p.list("STUN_URLS"),
+		TURNURLs:       p.list("TURN_URLS"),
+		TURNUsername:   p.str("TURN_USERNAME", ""),
+		TURNCredential: p.str("TURN_CREDENTIAL", ""),
+		TURNSecret:     p.str("TURN_SECRET", ""),
+		JitsiURL:       strings.TrimRight(p.str("JITSI_URL", ""), "/"),
+		JitsiAppID:     p.str("JITSI_APP_ID", ""),
+		JitsiAppSecret: p.str("JITSI_APP_SECRET", ""),
+	}
+	iceURL := func(name, u string, schemes ...string) {
+		scheme, rest, ok := strings.Cut(u, ":")
+		if !ok || rest == "" || strings.HasPrefix(rest, "//") || !slices.Contains(schemes, scheme) {
+			p.bad(name, fmt.Sprintf("%q must look like %s:host:port (comma-separated)", u, schemes[0]))
+		}
+	}
+	for _, u := range v.STUNURLs {
+		iceURL("STUN_URLS", u, "stun", "stuns")
+	}
+	for _, u := range v.TURNURLs {
+		iceURL("TURN_URLS", u, "turn", "turns")
+	}
+	fixed := v.TURNUsername != "" || v.TURNCredential != ""
+	switch {
+	case len(v.TURNURLs) == 0 && (fixed || v.TURNSecret != ""):
+		p.bad("TURN_URLS", "is required with TURN_USERNAME, TURN_CREDENTIAL or TURN_SECRET")
+	case len(v.TURNURLs) > 0 && fixed && v.TURNSecret != "":
+		p.bad("TURN_SECRET", "set either TURN_SECRET (short-lived credentials) or TURN_USERNAME and TURN_CREDENTIAL, not both")
+	case len(v.TURNURLs) > 0 && v.TURNSecret == "" && (v.TURNUsername == "" || v.TURNCredential == ""):
+		p.bad("TURN_USERNAME", "and TURN_CREDENTIAL are required with TURN_URLS (or TURN_SECRET, coturn's static-auth-secret)")
+	}
+	if v.JitsiURL != "" {
+		u, err := url.Parse(v.JitsiURL)
+		if err != nil || u.Host == "" || u.RawQuery != "" || (u.Scheme != "https" && !(u.Scheme == "http" && loopback(u.Hostname()))) {
+			p.bad("JITSI_URL", "must be the https:// address of a self-hosted Jitsi Meet (http:// only on this machine)")
+		}
+		if v.JitsiAppID == "" {
+			p.bad("JITSI_APP_ID", "is required with JITSI_URL")
+		}
+		if len(v.JitsiAppSecret) < 32 {
+			p.bad("JITSI_APP_SECRET", "must be at least 32 characters with JITSI_URL (the HS256 key of Jitsi's JWT authentication)")
+		}
+	} else if v.JitsiAppID != "" || v.JitsiAppSecret != "" {
+		p.bad("JITSI_URL", "is required with JITSI_APP_ID and JITSI_APP_SECRET")
+	}
+	return v
 }

@@ -73,6 +73,13 @@ func TestInvalidValues(t *testing.T) {
 		{"SMS_URL", "http://sms.example.it/send", "SMS_URL must use https://"},
 		{"SMS_TOKEN", "secret", "SMS_TOKEN is set but SMS_URL is empty"},
 		{"NOTIFY_MAX_ATTEMPTS", "0", "NOTIFY_MAX_ATTEMPTS must be a whole number from 1 to 50"},
+		{"STUN_URLS", "stun.example.it:3478", `STUN_URLS "stun.example.it:3478" must look like stun:host:port`},
+		{"TURN_URLS", "turn://turn.example.it", `TURN_URLS "turn://turn.example.it" must look like turn:host:port`},
+		{"TURN_URLS", "turn:turn.example.it:3478", "TURN_USERNAME and TURN_CREDENTIAL are required with TURN_URLS"},
+		{"TURN_SECRET", "static-auth-secret", "TURN_URLS is required with"},
+		{"JITSI_URL", "http://meet.example.it", "JITSI_URL must be the https:// address"},
+		{"JITSI_URL", "https://meet.example.it", "JITSI_APP_ID is required with JITSI_URL"},
+		{"JITSI_APP_SECRET", "x", "JITSI_URL is required with"},
 	}
 	for _, c := range cases {
 		t.Run(c.name+"="+c.value, func(t *testing.T) {
@@ -143,5 +150,33 @@ func TestNotifyVariables(t *testing.T) {
 	}
 	if n := c.Notify; n.SMTPURL != m["SMTP_URL"] || n.SMSURL != m["SMS_URL"] || n.SMSToken != "t0ken" || n.MaxAttempts != 3 {
 		t.Errorf("unexpected: %+v", n)
+	}
+}
+
+func TestVideoVariables(t *testing.T) {
+	c, err := Load(env(valid()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := c.Video; len(v.STUNURLs)+len(v.TURNURLs) != 0 || v.JitsiURL != "" {
+		t.Errorf("ICE servers or Jitsi by default: %+v", v)
+	}
+	m := valid()
+	m["STUN_URLS"] = "stun:turn.example.it:3478"
+	m["TURN_URLS"] = "turn:turn.example.it:3478?transport=udp, turns:turn.example.it:5349"
+	m["TURN_SECRET"] = "coturn-static-auth-secret"
+	m["JITSI_URL"] = "https://meet.example.it/"
+	m["JITSI_APP_ID"] = "csc-portal"
+	m["JITSI_APP_SECRET"] = strings.Repeat("j", 32)
+	c, err = Load(env(m))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := c.Video; len(v.STUNURLs) != 1 || len(v.TURNURLs) != 2 || v.TURNSecret == "" || v.JitsiURL != "https://meet.example.it" {
+		t.Errorf("unexpected: %+v", v)
+	}
+	m["TURN_USERNAME"], m["TURN_CREDENTIAL"] = "portal", "secret"
+	if _, err := Load(env(m)); err == nil || !strings.Contains(err.Error(), "TURN_SECRET set either") {
+		t.Errorf("both kinds of TURN credentials accepted: %v", err)
 	}
 }

@@ -100,6 +100,8 @@ type CalendarBooking struct {
 	FiscalCode  string    `db:"fiscal_code"`
 	Phone       string    `db:"phone"`
 	GuestEmail  string    `db:"guest_email"` // a guest's booking (no account): the address their code proved
+	StaffID     int64     `db:"staff_id"`    // the assigned worker (014), 0 for nobody
+	WorkerName  string    `db:"worker_name"` // their name
 }
 
 // Occupies reports whether the booking takes a place (booked, arrived, no-show).
@@ -111,9 +113,9 @@ const calendarBookingSelect = `SELECT b.id, b.service, s.msg AS service_msg, b.m
 	b.interpreter, b.status,
 	coalesce(nullif(trim(p.given_name || ' ' || p.family_name), ''), p.fiscal_code, b.guest_name, b.guest_email) AS name,
 	coalesce(p.fiscal_code, '') AS fiscal_code, coalesce(nullif(p.phone, ''), b.guest_phone, '') AS phone,
-	coalesce(b.guest_email, '') AS guest_email
+	coalesce(b.guest_email, '') AS guest_email, coalesce(b.staff_id, 0) AS staff_id, coalesce(w.full_name, '') AS worker_name
 	FROM bookings b JOIN services s ON s.code = b.service JOIN offices o ON o.code = b.office
-	JOIN comuni c ON c.code = o.comune LEFT JOIN people p ON p.id = b.person_id `
+	JOIN comuni c ON c.code = o.comune LEFT JOIN people p ON p.id = b.person_id LEFT JOIN staff_users w ON w.id = b.staff_id `
 
 // CalendarSlot is one slot of a service with its places and every booking made for it.
 type CalendarSlot struct {
