@@ -36,9 +36,27 @@ type Page struct {
 // Crumb is one breadcrumb link.
 type Crumb struct{ Title, URL string }
 
-// Engine holds the parsed template sets.
+// Engine holds the template sets, one per page and language, each made the first time it renders.
 type Engine struct {
-	sets map[string]map[string]*template.Template // page → language code → set
+	base   *template.Template // the layout and partials, never executed: copied for each page
+	bundle *i18n.Bundle
+	asset  AssetURL
+	pages  map[string]*pageSets
+}
+
+// pageSets is one page's template (the layout's copy with the page parsed in) and its copies per language.
+type pageSets struct {
+	file  string
+	once  sync.Once
+	page  *template.Template
+	err   error
+	langs map[string]*langSet
+}
+
+type langSet struct {
+	once sync.Once
+	t    *template.Template
+	err  error
 }
 
 // AssetURL maps a logical asset name to its checksum URL.
@@ -46,35 +64,69 @@ type AssetURL func(name string) string
 
 const layoutPattern = "templates/_*.html"
 
-// New parses every page with the layout, once per language.
+// New parses the layout and partials. Each page is parsed into a copy of them the first time it renders, and each
+// language gets a copy of that with its own `t`: parsing every page for every language up front took most of a
+// server's start (seconds), while a set is ready in a few milliseconds when first asked for. Every page in every
+// language is rendered by the package's tests, so a broken page cannot wait for production to be found.
 func New(bundle *i18n.Bundle, asset AssetURL) (*Engine, error) {
-	pages, err := fs.Glob(templateFiles, "templates/*.html")
+	files, err := fs.Glob(templateFiles, "templates/*.html")
 	if err != nil {
 		return nil, err
 	}
-	e := &Engine{sets: map[string]map[string]*template.Template{}}
-	for _, p := range pages {
-		name := strings.TrimSuffix(strings.TrimPrefix(p, "templates/"), ".html")
+	base, err := template.New("_layout.html").Funcs(funcs(bundle.Localizer(i18n.Languages[0].Code), asset)).
+		ParseFS(templateFiles, layoutPattern)
+	if err != nil {
+		return nil, fmt.Errorf("views: parse the layout: %w", err)
+	}
+	e := &Engine{base: base, bundle: bundle, asset: asset, pages: map[string]*pageSets{}}
+	for _, f := range files {
+		name := strings.TrimSuffix(strings.TrimPrefix(f, "templates/"), ".html")
 		if strings.HasPrefix(name, "_") {
 			continue
 		}
-		e.sets[name] = map[string]*template.Template{}
+		ps := &pageSets{file: f, langs: map[string]*langSet{}}
 		for _, lang := range i18n.Languages {
-			z := bundle.Localizer(lang.Code)
-			t, err := template.New("_layout.html").Funcs(funcs(z, asset)).ParseFS(templateFiles, layoutPattern, p)
-			if err != nil {
-				return nil, fmt.Errorf("views: parse %s: %w", name, err)
-			}
-			e.sets[name][lang.Code] = t
+			ps.langs[lang.Code] = &langSet{}
 		}
+		e.pages[name] = ps
 	}
 	return e, nil
 }
 
+// set returns the page's template set for the language, making it on first use.
+func (e *Engine) set(page, lang string) (*template.Template, error) {
+	ps, ok := e.pages[page]
+	if !ok {
+		return nil, fmt.Errorf("views: no page %q", page)
+	}
+	ls, ok := ps.langs[lang]
+	if !ok {
+		return nil, fmt.Errorf("views: no language %q", lang)
+	}
+	ls.once.Do(func() {
+		ps.once.Do(func() {
+			ps.page, ps.err = e.base.Clone()
+			if ps.err == nil {
+				ps.page, ps.err = ps.page.ParseFS(templateFiles, ps.file)
+			}
+		})
+		if ls.err = ps.err; ls.err != nil {
+			return
+		}
+		if ls.t, ls.err = ps.page.Clone(); ls.err == nil {
+			ls.t.Funcs(funcs(e.bundle.Localizer(lang), e.asset))
+		}
+	})
+	if ls.err != nil {
+		return nil, fmt.Errorf("views: %s in %s: %w", page, lang, ls.err)
+	}
+	return ls.t, nil
+}
+
 // Pages lists the page names, for tests.
 func (e *Engine) Pages() []string {
-	out := make([]string, 0, len(e.sets))
-	for k := range e.sets {
+	out := make([]string, 0, len(e.pages))
+	for k := range e.pages {
 		out = append(out, k)
 	}
 	return out
@@ -84,9 +136,9 @@ var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 // Render executes a page into w. It renders into a buffer first so a template error never sends half a page.
 func (e *Engine) Render(w io.Writer, page string, p *Page) error {
-	set, ok := e.sets[page][p.Lang.Code]
-	if !ok {
-		return fmt.Errorf("views: no page %q for %q", page, p.Lang.Code)
+	set, err := e.set(page, p.Lang.Code)
+	if err != nil {
+		return err
 	}
 	if p.Languages == nil {
 		p.Languages = i18n.Languages
@@ -96,7 +148,7 @@ func (e *Engine) Render(w io.Writer, page string, p *Page) error {
 	if err := set.ExecuteTemplate(buf, "_layout.html", p); err != nil {
 		return fmt.Errorf("views: render %s: %w", page, err)
 	}
-	_, err := w.Write(buf.Bytes())
+	_, err = w.Write(buf.Bytes())
 	return err
 }
 
