@@ -84,8 +84,9 @@ func (s *Server) saveStep(c *fiber.Ctx) error {
 
 // draftUpdate derives the columns that follow the answers: who the beneficiary is and on whose behalf.
 func draftUpdate(answers forms.Answers) storage.DraftUpdate {
+	comune, _ := forms.ComuneOf(answers.Get("comune"))
 	return storage.DraftUpdate{Answers: answers, BeneficiaryCF: answers.Get("beneficiary_cf"),
-		OnBehalf: answers.Get("on_behalf") == "yes", Relationship: answers.Get("relationship")}
+		OnBehalf: answers.Get("on_behalf") == "yes", Relationship: answers.Get("relationship"), Comune: storage.Slug(comune)}
 }
 
 func (s *Server) renderStep(c *fiber.Ctx, status int, a storage.Application, d *forms.Definition, st *forms.Step,

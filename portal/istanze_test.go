@@ -203,6 +203,11 @@ func TestApplicationJourneyFromStartToReceipt(t *testing.T) {
 
 	// Leave and resume: the draft is listed in "Le mie pratiche" and keeps the answers.
 	fillSteps(t, anna, app)
+	// the draft keeps its comune and sub-ambito from the residence step on (submitting leaves them as they are)
+	if n := e.countRows(t, `SELECT count(*) FROM applications WHERE id = $1 AND comune = 'rivolta-d-adda' AND sub_ambito IS NOT NULL`,
+		strings.TrimPrefix(app, "/pratiche/")); n != 1 {
+		t.Errorf("the draft has no comune after the residence step")
+	}
 	_, body = anna.get("/pratiche")
 	wantContains(t, body, `href="`+app+`"`, "Bozze da completare")
 	_, body = anna.get(app + "/passo/beneficiary")

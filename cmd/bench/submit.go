@@ -188,13 +188,14 @@ func fillTemplate(base string, b *benchClient) (int64, error) {
 }
 
 // prepareDrafts copies the template into draftsPerClient drafts per resident, each for another beneficiary, with
-// the documents the answers call for recorded (the bytes are not needed to submit).
+// the documents the answers call for recorded (the bytes are not needed to submit) and the comune its steps kept.
 func prepareDrafts(ctx context.Context, pool *pgxpool.Pool, template int64, clients []*benchClient, today time.Time) error {
 	var answers []byte
 	var callID int64
 	var version string
-	if err := pool.QueryRow(ctx, `SELECT answers, call_id, form_version FROM applications WHERE id = $1`, template).
-		Scan(&answers, &callID, &version); err != nil {
+	var comune *string // what saving the steps kept on the draft, with its sub-ambito
+	if err := pool.QueryRow(ctx, `SELECT answers, call_id, form_version, comune FROM applications WHERE id = $1`, template).
+		Scan(&answers, &callID, &version, &comune); err != nil {
 		return err
 	}
 	var a forms.Answers
@@ -216,8 +217,10 @@ func prepareDrafts(ctx context.Context, pool *pgxpool.Pool, template int64, clie
 			a.Raw["beneficiary_cf"], a.Value["beneficiary_cf"] = []string{cf}, []string{cf}
 			js, _ := json.Marshal(a)
 			var id int64
-			if err := pool.QueryRow(ctx, `INSERT INTO applications (call_id, applicant_id, create_key, form_version, answers, beneficiary_cf)
-				VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`, callID, c.personID, rand.Text(), version, js, cf).Scan(&id); err != nil {
+			if err := pool.QueryRow(ctx, `INSERT INTO applications (call_id, applicant_id, create_key, form_version, answers, beneficiary_cf,
+					comune, sub_ambito)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, (SELECT sub_ambito FROM comuni WHERE code = $7)) RETURNING id`,
+				callID, c.personID, rand.Text(), version, js, cf, comune).Scan(&id); err != nil {
 				return fmt.Errorf("draft %d: %w", n, err)
 			}
 			if _, err := pool.Exec(ctx, `INSERT INTO attachments (application_id, doc_type, file_name, content_type, size, sha256, storage_key)

@@ -135,6 +135,11 @@ type DraftUpdate struct {
 	BeneficiaryCF string // "" when not (validly) answered yet
 	OnBehalf      bool
 	Relationship  string
+	// Comune is the code of the comune of residence, "" when not (validly) answered yet. Kept on the draft, with its
+	// sub-ambito, when the step is saved: the submission then leaves both as they are, and the foreign-key checks
+	// (a share lock on the comune's row, the same row for every resident of Crema) happen here, not all at once at
+	// a click day's opening.
+	Comune string
 }
 
 // SaveDraft stores the answers of a draft of the applicant's. A submitted application is ErrNotDraft.
@@ -149,8 +154,10 @@ func (db *DB) SaveDraft(ctx context.Context, id, applicantID int64, u DraftUpdat
 	}
 	tag, err := db.Pool.Exec(ctx, `
 		UPDATE applications SET answers = $3, beneficiary_cf = NULLIF($4, ''), on_behalf = $5, relationship = $6,
+			comune = (SELECT code FROM comuni WHERE code = $7), sub_ambito = (SELECT sub_ambito FROM comuni WHERE code = $7),
 			updated_at = now()
-		WHERE id = $1 AND applicant_id = $2 AND status = 'draft'`, id, applicantID, answers, u.BeneficiaryCF, u.OnBehalf, relationship)
+		WHERE id = $1 AND applicant_id = $2 AND status = 'draft'`, id, applicantID, answers, u.BeneficiaryCF, u.OnBehalf, relationship,
+		u.Comune)
 	if err != nil {
 		return fmt.Errorf("storage: save draft %d: %w", id, err)
 	}
