@@ -2,7 +2,6 @@ package portal
 
 import (
 	"errors"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -95,24 +94,10 @@ func (s *Server) submitStaffExceptionAdd(c *fiber.Ctx) error {
 }
 
 // submitStaffExceptionRemove removes an exception of the office; removing an extra opening with booked
-// appointments is shown first with them and goes through only when confirmed.
+// appointments is shown first with them and goes through only when confirmed. ErrNotFound: another office's
+// exception, or one already removed.
 func (s *Server) submitStaffExceptionRemove(c *fiber.Ctx) error {
-	t, err := s.availabilityTargetOf(c, c.FormValue)
-	if err != nil {
-		return err
-	}
-	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
-	if err != nil {
-		return errNotFound(err)
-	}
-	confirm := c.FormValue("conferma") == "1"
-	err = s.DB.RemoveException(c.UserContext(), staffActor(c), t.Office.Code, id, confirm, s.now())
-	var stranded *storage.StrandedError
-	switch {
-	case errors.As(err, &stranded):
-		return s.renderAvailability(c, fiber.StatusConflict, t, nil, nil, s.strandedViewOf(c, stranded))
-	case err != nil:
-		return err // ErrNotFound: another office's exception, or one already removed
-	}
-	return s.redirectWithNotice(c, t.Query.url(), noticeOf("svcadmin.exception.removed", confirm))
+	return s.removeAvailability(c, "svcadmin.exception.removed", func(t availabilityTarget, id int64, confirm bool) error {
+		return s.DB.RemoveException(c.UserContext(), staffActor(c), t.Office.Code, id, confirm, s.now())
+	})
 }

@@ -63,8 +63,17 @@ func (s *Server) submitStaffPatternAdd(c *fiber.Ctx) error {
 }
 
 // submitStaffPatternRemove removes a weekly opening of the service at the office; when booked appointments would
-// be left outside the hours the page lists them and asks to confirm.
+// be left outside the hours the page lists them and asks to confirm. ErrNotFound: another office's or service's
+// pattern, or one already removed.
 func (s *Server) submitStaffPatternRemove(c *fiber.Ctx) error {
+	return s.removeAvailability(c, "svcadmin.pattern.removed", func(t availabilityTarget, id int64, confirm bool) error {
+		return s.DB.RemovePattern(c.UserContext(), staffActor(c), t.Office.Code, t.Service.Code, id, confirm, s.now())
+	})
+}
+
+// removeAvailability removes the row named in the path with remove: done (notice), or the page listing the
+// appointments it would leave outside the hours, asking to confirm.
+func (s *Server) removeAvailability(c *fiber.Ctx, notice string, remove func(t availabilityTarget, id int64, confirm bool) error) error {
 	t, err := s.availabilityTargetOf(c, c.FormValue)
 	if err != nil {
 		return err
@@ -74,15 +83,14 @@ func (s *Server) submitStaffPatternRemove(c *fiber.Ctx) error {
 		return errNotFound(err)
 	}
 	confirm := c.FormValue("conferma") == "1"
-	err = s.DB.RemovePattern(c.UserContext(), staffActor(c), t.Office.Code, t.Service.Code, id, confirm, s.now())
 	var stranded *storage.StrandedError
-	switch {
+	switch err := remove(t, id, confirm); {
 	case errors.As(err, &stranded):
 		return s.renderAvailability(c, fiber.StatusConflict, t, nil, nil, s.strandedViewOf(c, stranded))
 	case err != nil:
-		return err // ErrNotFound: another office's or service's pattern, or one already removed
+		return err
 	}
-	return s.redirectWithNotice(c, t.Query.url(), noticeOf("svcadmin.pattern.removed", confirm))
+	return s.redirectWithNotice(c, t.Query.url(), noticeOf(notice, confirm))
 }
 
 // noticeOf is the confirmation of a change, or the one that reminds of the appointments left outside the hours.
