@@ -290,14 +290,19 @@ func (e *env) bookDirectly(t *testing.T, service, start string) {
 
 func (e *env) bookDirectlyFor(t *testing.T, email, service, start string) {
 	t.Helper()
-	var id int64
-	if err := e.db.Pool.QueryRow(context.Background(), `SELECT id FROM people WHERE email = $1`, email).Scan(&id); err != nil {
-		t.Fatal(err)
-	}
-	e.bookFor(t, id, service, start)
+	e.bookFor(t, e.personOf(t, email), service, start)
 }
 
 func (e *env) bookFor(t *testing.T, person int64, service, start string) {
+	t.Helper()
+	at := time.Unix(int64(atoi(start)), 0)
+	e.bookSlot(t, person, service, "phone", at, at.Add(-48*time.Hour),
+		"PHONEBOOKING"+strings.Repeat("A", 14-len(strconv.Itoa(int(person))))+alpha(person))
+}
+
+// bookSlot books the slot of a service at the Crema sportello that starts at at for a person, as made at then with
+// the confirm form's key, straight through storage; it returns the booking.
+func (e *env) bookSlot(t *testing.T, person int64, service, mode string, at, then time.Time, key string) storage.Booking {
 	t.Helper()
 	ctx := context.Background()
 	svc, err := e.db.ServiceByCode(ctx, service)
@@ -308,19 +313,20 @@ func (e *env) bookFor(t *testing.T, person int64, service, start string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	at := time.Unix(int64(atoi(start)), 0)
-	rules, err := e.db.SlotRules(ctx, svc, office, at.Add(-48*time.Hour))
+	rules, err := e.db.SlotRules(ctx, svc, office, then)
 	if err != nil {
 		t.Fatal(err)
 	}
-	sl, ok := slots.Find(rules, at, at.Add(-48*time.Hour))
+	sl, ok := slots.Find(rules, at, then)
 	if !ok {
-		t.Fatalf("%s is no slot", at)
+		t.Fatalf("%s is no slot of %s", at, service)
 	}
-	if _, err := e.db.Book(ctx, storage.NewBooking{PersonID: person, Service: svc, Office: office.Code, Slot: sl, Mode: "phone",
-		Lang: "it", Key: "PHONEBOOKING" + strings.Repeat("A", 14-len(strconv.Itoa(int(person)))) + alpha(person), Now: at.Add(-48 * time.Hour)}, nil); err != nil {
+	b, err := e.db.Book(ctx, storage.NewBooking{PersonID: person, Service: svc, Office: office.Code, Slot: sl, Mode: mode,
+		Lang: "it", Key: key, Now: then}, nil)
+	if err != nil {
 		t.Fatal(err)
 	}
+	return b
 }
 
 // alpha spells n with the letters A–J, for keys of base32 letters.

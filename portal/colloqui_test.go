@@ -1,7 +1,6 @@
 package portal_test
 
 import (
-	"context"
 	"crypto/sha256"
 	"net/http"
 	"net/url"
@@ -15,7 +14,6 @@ import (
 
 	"github.com/comunitasocialecremasca/smartservices/i18n"
 	"github.com/comunitasocialecremasca/smartservices/portal"
-	"github.com/comunitasocialecremasca/smartservices/portal/slots"
 	"github.com/comunitasocialecremasca/smartservices/portal/storage"
 )
 
@@ -36,33 +34,9 @@ func (e *env) personOf(t *testing.T, email string) int64 {
 // as the resident would have done the day before; it returns the booking.
 func (e *env) bookAt(t *testing.T, person int64, service, mode string, hh, mm int) storage.Booking {
 	t.Helper()
-	ctx := context.Background()
-	svc, err := e.db.ServiceByCode(ctx, service)
-	if err != nil {
-		t.Fatal(err)
-	}
-	office, err := e.db.ServiceOffice(ctx, service, "sportello-crema")
-	if err != nil {
-		t.Fatal(err)
-	}
 	at := time.Date(2026, 11, 24, hh, mm, 0, 0, i18n.Rome)
-	then := at.Add(-24 * time.Hour)
-	rules, err := e.db.SlotRules(ctx, svc, office, then)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sl, ok := slots.Find(rules, at, then)
-	if !ok {
-		t.Fatalf("%s is no slot of %s", at, service)
-	}
 	n := alpha(person*1_000_000 + int64(len(service)*10_000+hh*100+mm)) // the confirm form's key: one per booking
-	key := "BOOKAT" + strings.Repeat("A", 20-len(n)) + n
-	b, err := e.db.Book(ctx, storage.NewBooking{PersonID: person, Service: svc, Office: office.Code, Slot: sl, Mode: mode,
-		Lang: "it", Key: key, Now: then}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return e.bookSlot(t, person, service, mode, at, at.Add(-24*time.Hour), "BOOKAT"+strings.Repeat("A", 20-len(n))+n)
 }
 
 // setClock moves the portal's clock to a wall-clock time in Rome.
