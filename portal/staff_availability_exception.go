@@ -19,12 +19,9 @@ const maxExceptionDays = 366
 // hours; for this service or all the office's; for every desk or one worker's leave) or an extra opening of this
 // service. A closure over booked appointments is shown first with them and goes through only when confirmed.
 func (s *Server) submitStaffExceptionAdd(c *fiber.Ctx) error {
-	t, err := s.availabilityTargetOf(c, c.FormValue)
+	t, err := s.editableAvailabilityTarget(c)
 	if err != nil {
 		return err
-	}
-	if !t.Editable() {
-		return errNotFound(errors.New("availability: " + t.Service.Code + " never offered at " + t.Office.Code))
 	}
 	f := newForm()
 	for _, k := range []string{"tipo", "primo", "ultimo", "ex_dalle", "ex_alle", "ambito", "ex_per", "nota"} {

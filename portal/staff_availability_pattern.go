@@ -15,12 +15,9 @@ import (
 // submitStaffPatternAdd adds a weekly opening of the service at the office: a weekday, from one time to another
 // holding whole appointments, for every desk or one worker, from and to some days if given.
 func (s *Server) submitStaffPatternAdd(c *fiber.Ctx) error {
-	t, err := s.availabilityTargetOf(c, c.FormValue)
+	t, err := s.editableAvailabilityTarget(c)
 	if err != nil {
 		return err
-	}
-	if !t.Editable() {
-		return errNotFound(errors.New("availability: " + t.Service.Code + " never offered at " + t.Office.Code))
 	}
 	f := newForm()
 	for _, k := range []string{"giorno", "dalle", "alle", "per", "dal", "al"} {
@@ -69,6 +66,16 @@ func (s *Server) submitStaffPatternRemove(c *fiber.Ctx) error {
 	return s.removeAvailability(c, "svcadmin.pattern.removed", func(t availabilityTarget, id int64, confirm bool) error {
 		return s.DB.RemovePattern(c.UserContext(), staffActor(c), t.Office.Code, t.Service.Code, id, confirm, s.now())
 	})
+}
+
+// editableAvailabilityTarget is the office and service the form names, which must have been offered there once:
+// hours are added only where the service can be booked (again).
+func (s *Server) editableAvailabilityTarget(c *fiber.Ctx) (availabilityTarget, error) {
+	t, err := s.availabilityTargetOf(c, c.FormValue)
+	if err == nil && !t.Editable() {
+		err = errNotFound(errors.New("availability: " + t.Service.Code + " never offered at " + t.Office.Code))
+	}
+	return t, err
 }
 
 // removeAvailability removes the row named in the path with remove: done (notice), or the page listing the
